@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: fan-out of one group to 1,000 receivers, as messages delivered per second,
+ * for a bare `ws` broadcast loop and for Switchboard on the in-memory and Redis layers, measured
+ * in the same run, each reported as a ratio to the bare loop (absolute numbers drift on shared
+ * machines; the ratio is the figure to compare).
+ *
+ * The receivers run in a child process (bench/clients.ts) so the server process has its own core.
+ * Options (env): BENCH_CLIENTS (1000), BENCH_MESSAGES (200 broadcasts per run), BENCH_RUNS (3),
+ * REDIS_URL (default redis://127.0.0.1:6379/0; the Redis scenario is skipped when unreachable).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, WebSocket } from 'ws';
+import {
+  InMemoryChannelLayer,
+  JsonWebsocketConsumer,
+  ProtocolTypeRouter,
+  SwitchboardServer,
+  URLRouter,
+  path,
+  type ChannelLayer,
+  type LayerMessage,
+} from 'switchboard';
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const BATCH = 10; // broadcasts per event-loop turn
+
+const payload = { message: 'x'.repeat(64), username: 'bench' };
+
+function ask(child: ChildProcess, msg: object, ok: string): Promise<{ ms?: number }> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { ok?: string; error?: string; ms?: number }) => {
+      if (m.error) {
+        child.off('message', onMessage);
+        reject(new Error(m.error));
+      } else if (m.ok === ok) {
+        child.off('message', onMessage);
+        resolve(m);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(msg);
+  });
+}
+
+/** Sends `MESSAGES` broadcasts with `broadcast(i)`, BATCH per turn; returns delivered msgs/s. */
+async function measure(child: ChildProcess, broadcast: (i: number) => void | Promise<unknown>): Promise<number> {
+  const total = CLIENTS * MESSAGES;
+  await ask(child, { cmd: 'expect', total }, 'armed');
+  const done = ask(child, { cmd: 'noop' }, 'received');
+  for (let i = 0; i < MESSAGES; i += BATCH) {
+    for (let j = i; j < Math.min(i + BATCH, MESSAGES); j++) await broadcast(j);
+    await new Promise((r) => setImmediate(r));
+  }
+  const { ms } = await done;
+  return total / (ms! / 1000);
+}
+
+async function bareWs(child: ChildProcess): Promise<number[]> {
+  const server = createServer();
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await ask(child, { cmd: 'connect', url: `ws://127.0.0.1:${port}/`, n: CLIENTS }, 'connected');
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    rates.push(
+      await measure(child, (i) => {
+        // The usual loop: encode per broadcast, ws.send per socket.
+        const text = JSON.stringify({ ...payload, n: i });
+        for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      }),
+    );
+  }
+  await ask(child, { cmd: 'close' }, 'closed');
+  wss.close();
+  server.close();
+  return rates;
+}
+
+class RoomConsumer extends JsonWebsocketConsumer {
+  override groups = ['bench'];
+  benchMessage(event: LayerMessage): void {
+    this.sendJson(event.payload);
+  }
+}
+
+async function switchboard(child: ChildProcess, layer: ChannelLayer): Promise<number[]> {
+  const server = new SwitchboardServer(new ProtocolTypeRouter({ websocket: new URLRouter([path('ws/', RoomConsumer)]) }), {
+    port: 0,
+    channelLayer: layer,
+    heartbeatIntervalMs: 0,
+  });
+  const { port } = await server.listen();
+  await ask(child, { cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/`, n: CLIENTS }, 'connected');
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    rates.push(await measure(child, (i) => layer.groupSend('bench', { type: 'bench.message', payload: { ...payload, n: i } })));
+  }
+  await ask(child, { cmd: 'close' }, 'closed');
+  await server.close();
+  return rates;
+}
+
+async function redisLayer(): Promise<ChannelLayer | undefined> {
+  try {
+    const { RedisChannelLayer } = await import('switchboard/layers/redis');
+    return await RedisChannelLayer.fromUrl(REDIS_URL, { prefix: `sbbench:${process.pid}:` });
+  } catch (err) {
+    console.log(`redis scenario skipped: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')} msg/s`;
+
+async function main(): Promise<void> {
+  const child = fork(fileURLToPath(new URL('./clients.js', import.meta.url)), { stdio: 'inherit' });
+  try {
+    console.log(`fan-out: ${CLIENTS} receivers in one group, ${MESSAGES} broadcasts of ~100 bytes, ${RUNS} runs each (median)`);
+    const bare = median(await bareWs(child));
+    console.log(`bare ws loop           ${fmt(bare)}   ratio 1.00`);
+    const memory = new InMemoryChannelLayer();
+    const mem = median(await switchboard(child, memory));
+    await memory.close();
+    console.log(`switchboard in-memory  ${fmt(mem)}   ratio ${(mem / bare).toFixed(2)}`);
+    const redis = await redisLayer();
+    if (redis) {
+      const red = median(await switchboard(child, redis));
+      await redis.flush();
+      await redis.close();
+      console.log(`switchboard redis      ${fmt(red)}   ratio ${(red / bare).toFixed(2)}`);
+    }
+  } finally {
+    child.send({ cmd: 'exit' });
+  }
+}
+
+await main();

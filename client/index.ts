@@ -1,0 +1,4 @@
+/** The Switchboard browser client: reconnecting JSON WebSocket and the shared close-code table. */
+export { SwitchboardSocket, type SwitchboardSocketOptions, type SocketState, type Events } from './socket.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { CloseCode, CLOSE_CODE_TABLE, reconnectPolicy } from '../src/close-codes.js';

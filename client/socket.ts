@@ -1,0 +1,141 @@
+/**
+ * `SwitchboardSocket`: a browser WebSocket that reconnects. It decides from the server's close
+ * code whether to come back (the table in `src/close-codes.ts`, shared with the server), waits
+ * with backoff and jitter, queues JSON sent while disconnected (bounded), and reports its state.
+ */
+import { reconnectPolicy } from '../src/close-codes.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+
+/** Connection states. */
+export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Options for {@link SwitchboardSocket}. */
+export interface SwitchboardSocketOptions extends BackoffOptions {
+  /** Subprotocols to offer. */
+  protocols?: string[];
+  /** Messages kept while disconnected; older ones are dropped first. Default 100. */
+  maxQueuedMessages?: number;
+  /** Delay used for close codes whose policy is "later" (4429). Default 30 000 ms. */
+  laterDelayMs?: number;
+  /** WebSocket constructor (tests, non-browser runtimes). Default `globalThis.WebSocket`. */
+  WebSocketImpl?: typeof WebSocket;
+}
+
+type Listener<T> = (value: T) => void;
+
+/**
+ * A reconnecting JSON WebSocket.
+ * @example
+ * ```js
+ * const socket = new SwitchboardSocket(`${location.origin.replace('http', 'ws')}/ws/chat/lobby/`);
+ * socket.on('message', (msg) => console.log(msg.username, msg.message));
+ * socket.sendJson({ message: 'hi' });
+ * ```
+ */
+export class SwitchboardSocket {
+  readonly url: string;
+  #options: SwitchboardSocketOptions;
+  #ws: WebSocket | undefined;
+  #state: SocketState = 'connecting';
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: string[] = [];
+  #listeners: { [K in keyof Events]: Set<Listener<Events[K]>> } = {
+    message: new Set(),
+    open: new Set(),
+    close: new Set(),
+    state: new Set(),
+  };
+
+  constructor(url: string, options: SwitchboardSocketOptions = {}) {
+    this.url = url;
+    this.#options = options;
+    this.#connect();
+  }
+
+  /** Current state. */
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /** Subscribes to an event; returns an unsubscribe function. */
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.#listeners[event].delete(listener);
+  }
+
+  /** Sends `content` as JSON now, or when the socket (re)opens. */
+  sendJson(content: unknown): void {
+    const text = JSON.stringify(content);
+    if (this.#ws && this.#ws.readyState === 1) {
+      this.#ws.send(text);
+      return;
+    }
+    this.#queue.push(text);
+    const max = this.#options.maxQueuedMessages ?? 100;
+    if (this.#queue.length > max) this.#queue.splice(0, this.#queue.length - max);
+  }
+
+  /** Closes for good (no reconnect). */
+  close(code = 1000, reason = ''): void {
+    clearTimeout(this.#timer);
+    this.#setState('closed');
+    this.#ws?.close(code, reason);
+  }
+
+  #connect(): void {
+    const Impl = this.#options.WebSocketImpl ?? WebSocket;
+    const ws = new Impl(this.url, this.#options.protocols);
+    this.#ws = ws;
+    ws.onopen = () => {
+      this.#attempt = 0;
+      this.#setState('open');
+      this.#emit('open', undefined);
+      const queued = this.#queue;
+      this.#queue = [];
+      for (const text of queued) ws.send(text);
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (typeof event.data !== 'string') return;
+      let content: unknown;
+      try {
+        content = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.#emit('message', content);
+    };
+    ws.onclose = (event: CloseEvent) => {
+      if (this.#ws !== ws) return;
+      const policy = reconnectPolicy(event.code);
+      const willReconnect = this.#state !== 'closed' && policy !== 'no';
+      this.#emit('close', { code: event.code, reason: event.reason, willReconnect });
+      if (!willReconnect) {
+        this.#setState('closed');
+        return;
+      }
+      const delay = policy === 'later' ? (this.#options.laterDelayMs ?? 30_000) : policy === 'yes' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt, this.#options);
+      this.#attempt++;
+      this.#setState('reconnecting');
+      this.#timer = setTimeout(() => this.#connect(), delay);
+    };
+  }
+
+  #setState(state: SocketState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit('state', state);
+  }
+
+  #emit<K extends keyof Events>(event: K, value: Events[K]): void {
+    for (const l of this.#listeners[event]) l(value);
+  }
+}
+
+/** Events of a {@link SwitchboardSocket}. */
+export interface Events {
+  message: unknown;
+  open: undefined;
+  close: { code: number; reason: string; willReconnect: boolean };
+  state: SocketState;
+}

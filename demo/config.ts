@@ -1,0 +1,154 @@
+/**
+ * The demo's configuration: environment variables with defaults, validated once at start-up.
+ * A bad value throws {@link ConfigError} naming the variable and the fix, so the process stops
+ * before it serves anything (SEEDS.md: the seeds' Redis port typo went unnoticed until the first
+ * message).
+ */
+import { ConfigError } from 'switchboard';
+
+/** Log levels `LOG_LEVEL` accepts (pino's). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** A value of `LOG_LEVEL`. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The validated configuration. Units are in the names. */
+export interface DemoConfig {
+  /** TCP port; `0` picks a free one. */
+  readonly port: number;
+  /** Interface to listen on. */
+  readonly host: string;
+  /** `redis://…` / `rediss://…`, or `undefined` for the in-memory layer (one process only). */
+  readonly channelLayerUrl: string | undefined;
+  /** pino log level. */
+  readonly logLevel: LogLevel;
+  /** Largest frame a client may send; larger ones close with 1009. */
+  readonly maxPayloadBytes: number;
+  /** WebSocket ping interval; `0` disables the heartbeat. */
+  readonly heartbeatIntervalMs: number;
+  /** Bytes queued for a client that stopped reading before it is closed with 1013. */
+  readonly maxSendQueueBytes: number;
+}
+
+/** One row of the configuration table (the README's table is checked against these rows). */
+export interface ConfigVariable {
+  /** Environment variable name. */
+  readonly name: string;
+  /** Default as written in the README (code-formatted there, except `unset (in-memory)`). */
+  readonly default: string;
+  /** What it sets, and the accepted values. */
+  readonly meaning: string;
+}
+
+/** Every variable the demo reads, in README order. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'PORT', default: '8000', meaning: 'TCP port to listen on, 0 to 65535 (0 picks a free port)' },
+  { name: 'HOST', default: '127.0.0.1', meaning: 'interface to listen on (0.0.0.0 for all IPv4 interfaces)' },
+  {
+    name: 'CHANNEL_LAYER_URL',
+    default: 'unset (in-memory)',
+    meaning: '`redis://host:port/db` (or `rediss://`) for the Redis layer; unset or `memory://` for the in-memory layer (one process only); anything else stops start-up',
+  },
+  { name: 'LOG_LEVEL', default: 'info', meaning: `log level: ${LOG_LEVELS.join(', ')}` },
+  { name: 'MAX_PAYLOAD_BYTES', default: '1048576', meaning: 'largest frame a client may send, in bytes; larger frames close the connection with 1009' },
+  { name: 'HEARTBEAT_INTERVAL_MS', default: '30000', meaning: 'WebSocket ping interval in milliseconds; a peer that misses a ping is dropped; 0 disables' },
+  {
+    name: 'MAX_SEND_QUEUE_BYTES',
+    default: '4194304',
+    meaning: 'bytes queued for a client that stopped reading before it is closed with 1013',
+  },
+  {
+    name: 'SWITCHBOARD_API_KEY',
+    default: 'generated (data/api-key)',
+    meaning: 'bearer key of `POST /api/publish` (what `switchboard send` uses without Redis), at least 16 characters; unset: generated at first start, stored with mode 0600 and printed once',
+  },
+];
+
+/** The variables as a Markdown table, the form the README uses. */
+export function formatConfigTable(): string {
+  const rows = CONFIG_VARIABLES.map((v) => `| \`${v.name}\` | ${v.default.startsWith('unset') ? v.default : `\`${v.default}\``} | ${v.meaning} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The raw value, or `undefined` when unset or blank (a blank variable means "use the default"). */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, hint: string): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  // Strict: Number('') is 0, Number('1e3') is 1000 and parseInt('80abc') is 80; accept digits only.
+  if (!/^[0-9]+$/.test(value)) {
+    throw new ConfigError(name, `${JSON.stringify(value)} is not a whole number; ${hint}, e.g. ${name}=${fallback}`);
+  }
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `${value} is out of range; ${hint}, e.g. ${name}=${fallback}`);
+  }
+  return n;
+}
+
+function host(env: Env): string {
+  const value = raw(env, 'HOST');
+  if (value === undefined) return '127.0.0.1';
+  // A hostname, an IPv4 address or an IPv6 address (with or without brackets); no ports, no URLs.
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)$/.test(value)) {
+    throw new ConfigError('HOST', `${JSON.stringify(value)} is not a host name or IP address; use e.g. HOST=127.0.0.1 (this machine) or HOST=0.0.0.0 (all interfaces), without a scheme or port`);
+  }
+  return value.startsWith('[') ? value.slice(1, -1) : value;
+}
+
+function channelLayerUrl(env: Env): string | undefined {
+  const value = raw(env, 'CHANNEL_LAYER_URL');
+  if (value === undefined || value === 'memory://') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('CHANNEL_LAYER_URL', `${JSON.stringify(value)} is not a URL; use redis://host:port/db, or leave it unset for the in-memory layer`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(
+      'CHANNEL_LAYER_URL',
+      `unknown scheme ${JSON.stringify(url.protocol)} in ${JSON.stringify(value)}; use redis:// or rediss://, or leave it unset for the in-memory layer`,
+    );
+  }
+  if (url.port !== '' && Number(url.port) === 0) {
+    throw new ConfigError('CHANNEL_LAYER_URL', `port 0 in ${JSON.stringify(value)} cannot be connected to; Redis usually listens on 6379`);
+  }
+  return value;
+}
+
+function logLevel(env: Env): LogLevel {
+  const value = raw(env, 'LOG_LEVEL');
+  if (value === undefined) return 'info';
+  const lower = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(lower)) {
+    throw new ConfigError('LOG_LEVEL', `unknown level ${JSON.stringify(value)}; use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return lower as LogLevel;
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @param env - the environment; default `process.env`. Blank values count as unset.
+ * @returns the configuration, defaults filled in (see {@link CONFIG_VARIABLES}).
+ * @throws {@link ConfigError} (`SB_ERR_CONFIG`) for the first bad value; `error.variable` names it
+ *   and the message says what to use instead.
+ */
+export function loadConfig(env: Env = process.env): DemoConfig {
+  return {
+    port: integer(env, 'PORT', 8000, 0, 65535, 'use a port from 0 to 65535 (0 picks a free port)'),
+    host: host(env),
+    channelLayerUrl: channelLayerUrl(env),
+    logLevel: logLevel(env),
+    maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 1_048_576, 1, 2 ** 31 - 1, 'use a size in bytes of at least 1'),
+    heartbeatIntervalMs: integer(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 0, 2 ** 31 - 1, 'use milliseconds (0 disables the heartbeat)'),
+    maxSendQueueBytes: integer(env, 'MAX_SEND_QUEUE_BYTES', 4_194_304, 1, 2 ** 31 - 1, 'use a size in bytes of at least 1'),
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Chat rooms (SEEDS.md system 3): seeds 000, 001 and 002 with their wire protocol kept.
+ *
+ * - `ws/chat/<roomName>/` joins group `chat_<roomName>`; `ws/chat/` is seed 002's single room,
+ *   group `chat_chat_room` (the same group as the room named `chat_room`, so `/chat/chat_room/`
+ *   shows what a backend push to seed 002's room sends).
+ * - The client sends `{"message": "..."}`; a `username` it sends is ignored (the seeds trusted it,
+ *   so anyone could post as anyone). Everyone in the room, sender included, receives
+ *   `{"message": "...", "username": "..."}` with the server-assigned name.
+ * - Until accounts exist, the name is a guest name from the `sb_guest` cookie that the HTTP pages
+ *   set; a connection without a valid one gets a fresh guest name of its own.
+ */
+import { randomInt } from 'node:crypto';
+import { BadRequestError, CloseCode, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+
+/** Room names a client may use: the characters of a group name, short enough for a URL. */
+export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Seed 002's single room (`ws/chat/`) uses this group. */
+export const SINGLE_ROOM_GROUP = 'chat_chat_room';
+
+/** Longest message accepted, in characters (Unicode code points). */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/** Cookie that holds the visitor's guest name (set by the HTTP pages). */
+export const GUEST_COOKIE = 'sb_guest';
+
+/** Shape of a guest name; a cookie value of any other shape is ignored. */
+export const GUEST_NAME_PATTERN = /^guest-[a-z0-9]{4,12}$/;
+
+/** The event a chat message travels as on the channel layer. */
+export interface ChatMessageEvent extends LayerMessage {
+  readonly type: 'chat.message';
+  /** Sent to every member as is: one object per `groupSend`, encoded once (DESIGN.md §7). */
+  readonly payload: { readonly message: string; readonly username: string };
+}
+
+const GUEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A fresh guest name: `guest-` and 6 random characters from `[a-z0-9]` (crypto RNG). */
+export function newGuestName(): string {
+  let suffix = '';
+  for (let i = 0; i < 6; i++) suffix += GUEST_ALPHABET[randomInt(GUEST_ALPHABET.length)];
+  return `guest-${suffix}`;
+}
+
+/** Whether `value` (from a cookie: untrusted) is a well-formed guest name. */
+export function isGuestName(value: unknown): value is string {
+  return typeof value === 'string' && GUEST_NAME_PATTERN.test(value);
+}
+
+/** Whether `name` (from a URL: untrusted) is an acceptable room name. */
+export function isValidRoomName(name: unknown): name is string {
+  return typeof name === 'string' && ROOM_NAME_PATTERN.test(name);
+}
+
+/**
+ * The group of a room: `chat_<roomName>`, or {@link SINGLE_ROOM_GROUP} for seed 002's `ws/chat/`
+ * (no room name). `null` for a room name outside {@link ROOM_NAME_PATTERN}.
+ */
+export function groupForRoom(roomName: string | undefined): string | null {
+  if (roomName === undefined) return SINGLE_ROOM_GROUP;
+  return isValidRoomName(roomName) ? `chat_${roomName}` : null;
+}
+
+/**
+ * One chat connection.
+ *
+ * Handshake: a room name outside {@link ROOM_NAME_PATTERN} is refused in `connect()` by closing
+ * before accepting, which the server answers with HTTP 403 (the room exists as a route, the name
+ * is not allowed; a 404 would suggest a typo in the path). The close code given, 4403, is what
+ * `WebsocketCommunicator` reports as `closeCode`. The room name comes from the URL: untrusted.
+ *
+ * Messages: `{"message": string}` with 1 to {@link MAX_MESSAGE_CHARS} characters, not only
+ * whitespace. Anything else answers an error frame `{type: "error", code: "SB_ERR_BAD_REQUEST"}`
+ * (invalid JSON: `SB_ERR_INVALID_JSON`); the fifth bad frame closes the connection with 4400.
+ */
+export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
+  /** The room's group, or `null` when the room name is refused. */
+  readonly group: string | null = groupForRoom(this.scope.urlRoute.kwargs.roomName);
+
+  /** Joined before `connect()`; none for a refused room name (it would not be a valid group). */
+  override groups: readonly string[] = this.group === null ? [] : [this.group];
+
+  /** The name this connection posts as: the `sb_guest` cookie when well-formed, else a fresh guest name. */
+  readonly username: string = isGuestName(this.scope.cookies[GUEST_COOKIE]) ? this.scope.cookies[GUEST_COOKIE]! : newGuestName();
+
+  override connect(): void {
+    if (this.group === null) {
+      this.logger.info({ roomName: this.scope.urlRoute.kwargs.roomName }, `chat: refused room name; allowed: ${ROOM_NAME_PATTERN.source}`);
+      this.close(CloseCode.FORBIDDEN, 'invalid room name');
+      return;
+    }
+    if (this.channelLayer === null) {
+      this.logger.error('chat: ChatConsumer needs a channel layer; give the server one (channelLayer option)');
+      this.close(CloseCode.INTERNAL_ERROR, 'no channel layer');
+      return;
+    }
+    this.accept();
+  }
+
+  /** `content` comes from the client: validated here, and its `username` ignored. */
+  override async receiveJson(content: unknown): Promise<void> {
+    const message = validateMessage(content);
+    const event: ChatMessageEvent = { type: 'chat.message', payload: { message, username: this.username } };
+    await this.channelLayer!.groupSend(this.group!, event);
+  }
+
+  /**
+   * `chat.message` from the group: forwards `{message, username}`.
+   *
+   * Takes this app's events (`payload`, the same object for every member, so it is encoded once)
+   * and seed-style flat events `{type, message, username?}` sent from outside (seed 002's backend
+   * push); anything else is logged and dropped.
+   */
+  chatMessage(event: LayerMessage): void {
+    const payload = event['payload'];
+    if (payload !== null && typeof payload === 'object') {
+      this.sendJson(payload);
+      return;
+    }
+    if (typeof event['message'] === 'string') {
+      const username = typeof event['username'] === 'string' ? event['username'] : 'server';
+      this.sendJson({ message: event['message'], username });
+      return;
+    }
+    this.logger.warn({ type: event.type }, 'chat: chat.message event without payload or message; dropped');
+  }
+}
+
+/** Checks a client message; returns its text. @throws {@link BadRequestError} when it is not usable. */
+function validateMessage(content: unknown): string {
+  if (content === null || typeof content !== 'object' || Array.isArray(content)) {
+    throw new BadRequestError('expected a JSON object like {"message": "hello"}');
+  }
+  const message = (content as Record<string, unknown>)['message'];
+  if (typeof message !== 'string') {
+    throw new BadRequestError(`"message" must be a string, got ${message === undefined ? 'nothing' : typeof message}; send {"message": "hello"}`);
+  }
+  if (message.trim().length === 0) throw new BadRequestError('"message" is empty; send some text');
+  // UTF-16 length is an upper bound of the code point count: count code points only when needed.
+  if (message.length > MAX_MESSAGE_CHARS && [...message].length > MAX_MESSAGE_CHARS) {
+    throw new BadRequestError(`"message" has more than ${MAX_MESSAGE_CHARS} characters; split it`);
+  }
+  return message;
+}

@@ -1,0 +1,269 @@
+/**
+ * Dice game rooms (SEEDS.md system 4, seed 000 example 2): `ws/game/<room>/`, group `game_<room>`.
+ *
+ * The seed relays `{"message", "gameStatus", "position"}` with a random 1..6 for every message
+ * anyone sends. Here the server runs the game (demo/game/game-state.ts): clients send
+ * `{"action": "join" | "roll" | "new_game" | "leave"}`; the server rolls the die
+ * (`crypto.randomInt(1, 7)`), checks the turn atomically in the store (demo/game/game-store.ts),
+ * and tells the room. Frames, all with a `type`:
+ *
+ * - `{type: 'hello', room, you: {id, name}}` to the connecting client: who the server thinks it is.
+ * - `{type: 'game', message, gameStatus, position, ...}`: the seed's message. `gameStatus` is 1
+ *   while a game runs, 0 once it is over (then `winner: {id, name}` is set); `position` is the die
+ *   of the roll the message reports (1..6), 0 for messages that are not about a roll. Roll messages
+ *   also carry `player`, `from` and `to` (squares).
+ * - `{type: 'state', room, boardSize, players: [{id, name, position}], turn, status, gameStatus,
+ *   winner, gameNumber, version}` after every change; `turn` is the id of the player to roll.
+ *   Several processes may announce changes of one room; `version` orders them (ignore a lower one).
+ * - `{type: 'error', code: 'SB_ERR_BAD_REQUEST', message}` for a refused action (out of turn, a
+ *   spectator rolling, an unknown action): the state does not change.
+ *
+ * Who plays: `scope.user` when logged in, else the guest name in the `sb_guest` cookie (set by the
+ * game page), else a fresh guest name for this connection. A player leaves the game when their
+ * last connection to the room in this process closes (or on `{"action": "leave"}`).
+ */
+import { BadRequestError, JsonWebsocketConsumer, type ConsumerInit, type LayerMessage, type Scope } from 'switchboard';
+import { currentPlayer, winner, type GameChange, type GameResult, type GameState, type PlayerIdentity } from '../game/game-state.js';
+import { ROOM_NAME_RE, type GameStore } from '../game/game-store.js';
+// Guest names are the chat's: one cookie, one name per visitor across the demo.
+import { GUEST_COOKIE, isGuestName, newGuestName } from './chat.js';
+
+/**
+ * The player a connection plays as: the logged-in user, else the `sb_guest` cookie's guest name
+ * when it is well-formed, else a fresh guest name. Ids are `user:<id>` / `guest:<name>`, so a user
+ * who registered a guest-looking name is never the same player as that guest. (A guest name is not
+ * a secret: anyone who sets the same cookie plays as that guest; log in to own a name.)
+ */
+export function playerFromScope(scope: Scope): PlayerIdentity {
+  const user = scope.user;
+  if (user?.isAuthenticated && user.id !== null) return { id: `user:${user.id}`, name: user.username };
+  // The cookie comes from the client: only a value of the guest-name shape is used.
+  const cookie = scope.cookies[GUEST_COOKIE];
+  const name = isGuestName(cookie) ? cookie : newGuestName();
+  return { id: `guest:${name}`, name };
+}
+
+/** The group of a room. */
+export function gameGroup(room: string): string {
+  return `game_${room}`;
+}
+
+/** The seed-shaped frame. */
+export interface GameMessageFrame {
+  readonly type: 'game';
+  readonly message: string;
+  /** 1 while the game runs, 0 once it is over. */
+  readonly gameStatus: 0 | 1;
+  /** The die of the roll this message reports (1..6); 0 otherwise. */
+  readonly position: number;
+  readonly player?: { id: string; name: string };
+  readonly from?: number;
+  readonly to?: number;
+  readonly winner?: { id: string; name: string };
+}
+
+/** The room's state as clients see it. */
+export interface GameStateFrame {
+  readonly type: 'state';
+  readonly room: string;
+  readonly boardSize: number;
+  readonly players: ReadonlyArray<{ id: string; name: string; position: number }>;
+  /** Id of the player to roll; `null` when nobody can (no players, or the game is over). */
+  readonly turn: string | null;
+  readonly status: GameState['status'];
+  readonly gameStatus: 0 | 1;
+  readonly winner: { id: string; name: string } | null;
+  readonly gameNumber: number;
+  readonly version: number;
+}
+
+/** The layer event announcing a change to `game_<room>`; every member forwards `frames` as is. */
+export interface GameUpdateEvent extends LayerMessage {
+  readonly type: 'game.update';
+  readonly frames: ReadonlyArray<GameMessageFrame | GameStateFrame>;
+}
+
+function gameStatusOf(state: GameState): 0 | 1 {
+  return state.status === 'over' ? 0 : 1;
+}
+
+/** Builds the state frame for `state`. */
+export function stateFrame(room: string, state: GameState): GameStateFrame {
+  const w = winner(state);
+  return {
+    type: 'state',
+    room,
+    boardSize: state.boardSize,
+    players: state.players.map((p) => ({ id: p.id, name: p.name, position: p.position })),
+    turn: currentPlayer(state)?.id ?? null,
+    status: state.status,
+    gameStatus: gameStatusOf(state),
+    winner: w === null ? null : { id: w.id, name: w.name },
+    gameNumber: state.gameNumber,
+    version: state.version,
+  };
+}
+
+/** The seed-shaped announcement of `change`, or `null` when there is nothing to announce. */
+export function messageFrame(change: GameChange, state: GameState): GameMessageFrame | null {
+  const status = gameStatusOf(state);
+  switch (change.kind) {
+    case 'none':
+      return null;
+    case 'joined':
+      return { type: 'game', message: `${change.player.name} joined`, gameStatus: status, position: 0, player: { id: change.player.id, name: change.player.name } };
+    case 'left':
+      return { type: 'game', message: `${change.player.name} left`, gameStatus: status, position: 0, player: { id: change.player.id, name: change.player.name } };
+    case 'new_game':
+      return { type: 'game', message: `game ${state.gameNumber} started by ${change.by.name}`, gameStatus: 1, position: 0, player: { id: change.by.id, name: change.by.name } };
+    case 'rolled': {
+      const { player, roll, won } = change;
+      const who = { id: player.id, name: player.name };
+      const base = { type: 'game' as const, position: roll.die, player: who, from: roll.from, to: roll.to };
+      return won
+        ? { ...base, message: `${player.name} rolled ${roll.die} and reached square ${roll.to}: ${player.name} wins!`, gameStatus: 0, winner: who }
+        : { ...base, message: `${player.name} rolled ${roll.die}: square ${roll.from} → ${roll.to}`, gameStatus: 1 };
+    }
+  }
+}
+
+type Action = 'join' | 'roll' | 'new_game' | 'leave';
+const ACTIONS: ReadonlySet<string> = new Set<Action>(['join', 'roll', 'new_game', 'leave']);
+
+// Open connections per (room, player) in this process, so a player with two tabs open stays in
+// the game when one closes.
+const openConnections = new Map<string, number>();
+
+/**
+ * `ws/game/<room>/`: a dice game room. Room names outside `^[A-Za-z0-9_-]{1,64}$` are refused
+ * before the handshake (HTTP 403). Needs a store: route {@link makeDiceGameConsumer}`(store)`.
+ */
+export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
+  /** Where rooms live; bound by {@link makeDiceGameConsumer}. */
+  static store: GameStore | null = null;
+
+  /** Refused actions are error frames; players click a lot, so allow more of them than 5. */
+  override badFrameLimit = 50;
+
+  /** The room name from the path; validated in the constructor. */
+  readonly room: string;
+  /** Who this connection plays as. */
+  readonly player: PlayerIdentity;
+  readonly #valid: boolean;
+  #counted = false;
+
+  constructor(init: ConsumerInit<{ room: string }>) {
+    super(init);
+    // `room` comes from the client (the URL path): validate it before it names a group or a key.
+    this.room = String(init.scope.urlRoute.kwargs.room ?? '');
+    this.#valid = ROOM_NAME_RE.test(this.room);
+    this.groups = this.#valid ? [gameGroup(this.room)] : [];
+    this.player = playerFromScope(init.scope);
+  }
+
+  get #store(): GameStore {
+    const store = (this.constructor as typeof DiceGameConsumer).store;
+    if (store === null) throw new Error('DiceGameConsumer has no store: route makeDiceGameConsumer(store) instead');
+    return store;
+  }
+
+  get #connectionKey(): string {
+    return `${this.room}\n${this.player.id}`;
+  }
+
+  override async connect(): Promise<void> {
+    if (!this.#valid) {
+      this.close();
+      return;
+    }
+    const state = await this.#store.get(this.room);
+    this.accept();
+    openConnections.set(this.#connectionKey, (openConnections.get(this.#connectionKey) ?? 0) + 1);
+    this.#counted = true;
+    this.sendJson({ type: 'hello', room: this.room, you: { id: this.player.id, name: this.player.name } });
+    const w = winner(state);
+    const message =
+      state.status === 'over'
+        ? `game over: ${w?.name ?? 'someone'} won`
+        : state.status === 'playing'
+          ? `game ${state.gameNumber} in progress`
+          : state.players.length === 0
+            ? 'waiting for players: join the game'
+            : `game ${state.gameNumber} starts with the first roll`;
+    const hello: GameMessageFrame = { type: 'game', message, gameStatus: gameStatusOf(state), position: state.lastRoll?.die ?? 0, ...(w ? { winner: { id: w.id, name: w.name } } : {}) };
+    this.sendJson(hello);
+    this.sendJson(stateFrame(this.room, state));
+  }
+
+  /**
+   * Handles `{"action": ...}`. `content` comes from the client: anything but a known action is a
+   * {@link BadRequestError} (an error frame), as is an action the rules refuse.
+   */
+  override async receiveJson(content: unknown): Promise<void> {
+    const action = content !== null && typeof content === 'object' && !Array.isArray(content) ? (content as { action?: unknown }).action : undefined;
+    if (typeof action !== 'string' || !ACTIONS.has(action)) {
+      throw new BadRequestError('send {"action": "join"}, {"action": "roll"}, {"action": "new_game"} or {"action": "leave"}');
+    }
+    const store = this.#store;
+    let result: GameResult;
+    switch (action as Action) {
+      case 'join':
+        result = await store.join(this.room, this.player);
+        break;
+      case 'roll':
+        result = await store.roll(this.room, this.player.id);
+        break;
+      case 'new_game':
+        result = await store.newGame(this.room, this.player.id);
+        break;
+      case 'leave':
+        result = await store.leave(this.room, this.player.id);
+        break;
+    }
+    if (!result.ok) throw new BadRequestError(result.message);
+    if (result.change.kind === 'none') {
+      // A repeated join: nothing changed for the room; refresh this client only.
+      this.sendJson(stateFrame(this.room, result.state));
+      return;
+    }
+    await this.#announce(result);
+  }
+
+  /** Forwards a room update (the same frame objects to every member). */
+  gameUpdate(event: GameUpdateEvent): void {
+    for (const frame of event.frames) this.sendJson(frame);
+  }
+
+  override async disconnect(_code: number): Promise<void> {
+    if (!this.#counted) return;
+    this.#counted = false;
+    const key = this.#connectionKey;
+    const left = (openConnections.get(key) ?? 1) - 1;
+    if (left > 0) {
+      openConnections.set(key, left);
+      return;
+    }
+    openConnections.delete(key);
+    const result = await this.#store.leave(this.room, this.player.id);
+    if (result.ok) await this.#announce(result);
+  }
+
+  async #announce(result: Extract<GameResult, { ok: true }>): Promise<void> {
+    const frames: Array<GameMessageFrame | GameStateFrame> = [];
+    const message = messageFrame(result.change, result.state);
+    if (message !== null) frames.push(message);
+    frames.push(stateFrame(this.room, result.state));
+    const event: GameUpdateEvent = { type: 'game.update', frames };
+    if (this.channelLayer) await this.channelLayer.groupSend(gameGroup(this.room), event);
+    else this.gameUpdate(event);
+  }
+}
+
+/** A {@link DiceGameConsumer} bound to `store`, for `path('ws/game/<room>/', makeDiceGameConsumer(store))`. */
+export function makeDiceGameConsumer(store: GameStore): typeof DiceGameConsumer {
+  const bound = class extends DiceGameConsumer {
+    static override store: GameStore | null = store;
+  };
+  Object.defineProperty(bound, 'name', { value: 'DiceGameConsumer' });
+  return bound;
+}

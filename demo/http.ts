@@ -1,0 +1,179 @@
+/**
+ * The demo's HTTP side (Fastify): pages rendered with Eta (escaping on), static files, and the
+ * guest-name cookie the chat consumer reads. Switchboard's server hands it every non-upgrade
+ * request through `app.routing` and writes the access log itself, so Fastify's logger is off.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import { Eta } from 'eta';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ChannelLayer } from 'switchboard';
+import { GUEST_COOKIE, ROOM_NAME_PATTERN, isGuestName, isValidRoomName, newGuestName } from './consumers/chat.js';
+import { registerIotApi } from './iot/ingest-api.js';
+import type { ReadingsStore } from './iot/readings-store.js';
+import { registerSystemPages } from './systems-http.js';
+
+/**
+ * The `demo/` source directory (views, public). Compiled code runs from `dist/demo/`, which has
+ * no views: look next to this file first, then at the project's `demo/`.
+ */
+function demoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const dir of [here, resolve(here, '../../demo')]) {
+    if (existsSync(join(dir, 'views', 'layout.eta'))) return dir;
+  }
+  throw new Error(`demo views not found next to ${here} nor in ${resolve(here, '../../demo')}`);
+}
+
+/** One entry of the home page. */
+interface SystemLink {
+  readonly name: string;
+  readonly href: string;
+  readonly live: boolean;
+  readonly summary: string;
+}
+
+/** The six seed systems (SEEDS.md), in the seeds' order. */
+const SYSTEMS: readonly SystemLink[] = [
+  { name: 'Random word stream', href: '/one/', live: true, summary: 'A word pushed every 2 seconds to /one/, without blocking a worker.' },
+  {
+    name: 'IoT live chart',
+    href: '/two/',
+    live: true,
+    summary: 'A Chart.js line chart on /two/: the seed’s simulated sensor, plus real sensors that POST readings to /api/iot/<sensor>/readings.',
+  },
+  { name: 'Chat rooms', href: '/chat/', live: true, summary: 'Pick a room; everyone in it sees every message at once.' },
+  { name: 'Dice game rooms', href: '/game/', live: true, summary: 'Players in a room take turns rolling a die until the game ends.' },
+  { name: 'Who is online', href: '/users/', live: false, summary: 'Sign up and log in; every open page shows who is online, live.' },
+  { name: 'Backend push', href: '/chat/chat_room/', live: false, summary: 'A command in another process sends a message to every browser in the chat_room room.' },
+];
+
+/** Pages may load scripts, styles and sockets from this origin only. */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const GUEST_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+
+/**
+ * The visitor's guest name: the `sb_guest` cookie when well-formed, else a new name, set as an
+ * HttpOnly, SameSite=Lax cookie on `reply`. The cookie comes from the client: only its shape is
+ * trusted (guest names are not secrets; accounts come later).
+ */
+function guestName(request: FastifyRequest, reply: FastifyReply): string {
+  const header = request.headers.cookie;
+  const current = header ? parseCookies(header)[GUEST_COOKIE] : undefined;
+  if (isGuestName(current)) return current;
+  const name = newGuestName();
+  reply.header(
+    'set-cookie',
+    serializeCookie(GUEST_COOKIE, name, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: GUEST_COOKIE_MAX_AGE_S,
+      secure: request.protocol === 'https',
+    }),
+  );
+  return name;
+}
+
+/** Options of {@link createHttpApp}. */
+export interface HttpAppOptions {
+  /** Directory holding `views/` and `public/`. Default: the demo's own. */
+  root?: string;
+  /**
+   * The sensor ingestion API (`POST /api/iot/<sensor>/readings`, demo/iot/ingest-api.ts): the layer
+   * readings are group-sent on, where they are kept, and the key (`undefined`: the API answers 503
+   * naming `IOT_API_KEY`). Without this option the API is not routed.
+   */
+  iot?: { channelLayer: ChannelLayer; store: ReadingsStore; apiKey: string | undefined };
+}
+
+/**
+ * Creates the demo's Fastify app (not listening; Switchboard's server feeds it requests).
+ * Call `await app.ready()` before using `app.routing`.
+ *
+ * Routes: `GET /` (home), `GET /chat/` (room form; `?room=<name>` redirects to the room),
+ * `GET /chat/<room>/` (room page; a name outside `^[A-Za-z0-9_-]{1,64}$` answers 400),
+ * `GET /chat/<room>` (redirects to the slash form, as Django's APPEND_SLASH), `/static/*`;
+ * from systems-http.ts `GET /one/`, `/two/`, `/game/`, `/game/<room>/` and `/vendor/*` (Chart.js);
+ * with `options.iot`, `POST /api/iot/<sensor>/readings`.
+ */
+export async function createHttpApp(options: HttpAppOptions = {}): Promise<FastifyInstance> {
+  const root = options.root ?? demoRoot();
+  const eta = new Eta({ views: join(root, 'views'), autoEscape: true, cache: true });
+  // Longer than any valid room name, so an over-long name gets the 400 page rather than a 404.
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1000 } });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+      reply.header('referrer-policy', 'same-origin');
+    }
+    return payload;
+  });
+
+  const page = (reply: FastifyReply, status: number, view: string, data: Record<string, unknown>): FastifyReply =>
+    reply.code(status).type('text/html; charset=utf-8').send(eta.render(view, data));
+
+  const errorPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    heading: string,
+    message: string,
+    back?: { href: string; label: string },
+  ): FastifyReply => page(reply, status, 'error', { title: heading, status, heading, message, back, username: guestName(request, reply) });
+
+  await app.register(fastifyStatic, { root: join(root, 'public'), prefix: '/static/', index: false, maxAge: '1h' });
+
+  app.get('/', async (request, reply) => page(reply, 200, 'home', { title: 'Home', systems: SYSTEMS, username: guestName(request, reply) }));
+
+  app.get<{ Querystring: { room?: string | string[] } }>('/chat/', async (request, reply) => {
+    const username = guestName(request, reply);
+    const room = request.query.room;
+    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, username });
+    const name = Array.isArray(room) ? room[0] ?? '' : room.trim();
+    if (!isValidRoomName(name)) {
+      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: roomNameProblem(name), username });
+    }
+    return reply.redirect(`/chat/${name}/`, 303);
+  });
+
+  app.get<{ Params: { room: string } }>('/chat/:room/', async (request, reply) => {
+    const username = guestName(request, reply);
+    const room = request.params.room;
+    if (!isValidRoomName(room)) {
+      return errorPage(request, reply, 400, 'Invalid room name', roomNameProblem(room), { href: '/chat/', label: 'Choose another room' });
+    }
+    // As Django's json_script: "<" escaped so the JSON can never close the <script> element.
+    const roomJson = JSON.stringify(room).replace(/</g, '\\u003c');
+    return page(reply, 200, 'chat-room', { title: `Room ${room}`, room, roomJson, username });
+  });
+
+  app.get<{ Params: { room: string } }>('/chat/:room', async (request, reply) => reply.redirect(`/chat/${encodeURIComponent(request.params.room)}/`, 301));
+
+  // Word stream, IoT chart and dice pages (/one/, /two/, /game/, /game/<room>/) and Chart.js.
+  await registerSystemPages(app, { render: (view, data) => eta.render(view, data), username: guestName });
+  if (options.iot) registerIotApi(app, options.iot);
+
+  // Browsers ask for it on every first visit; answer without an error page or a 404 in the log.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
+
+  app.setNotFoundHandler((request, reply) =>
+    errorPage(request, reply, 404, 'Not found', `Nothing lives at ${request.url.split('?')[0]}.`, { href: '/', label: 'Home' }),
+  );
+
+  return app;
+}
+
+/** Why `name` is not a room name, in words a visitor can act on. */
+function roomNameProblem(name: string): string {
+  if (name.length === 0) return 'Enter a room name.';
+  if ([...name].length > 64) return `That room name has ${[...name].length} characters; use at most 64.`;
+  return `"${name}" is not a valid room name: use 1 to 64 letters (A-Z, a-z), digits, "_" or "-" (pattern ${ROOM_NAME_PATTERN.source}).`;
+}

@@ -1,0 +1,326 @@
+/**
+ * `WebsocketConsumer`: one instance per connection, as in Channels. Frames, layer events and the
+ * disconnect are handled one at a time, in arrival order; a group event is a plain method call
+ * when the consumer is idle (no promise, no allocation per recipient: DESIGN.md §7).
+ */
+import type { Logger } from 'pino';
+import { CloseCode } from '../close-codes.js';
+import type { ConnectionHandle } from '../connection.js';
+import { ConsumerStateError, SwitchboardError } from '../errors.js';
+import type { ChannelLayer, ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
+import type { RouteKwargs, Scope } from '../scope.js';
+import { handlerNameFor } from './handler-name.js';
+
+/** What the framework gives a consumer at construction. Subclass constructors pass it through. */
+export interface ConsumerInit<K extends RouteKwargs = RouteKwargs> {
+  readonly scope: Scope<K>;
+  /** This connection's address on the layer (`specific.<id>!<id>`); `''` without a layer. */
+  readonly channelName: string;
+  readonly channelLayer: ChannelLayer | null;
+  readonly connection: ConnectionHandle;
+  readonly logger: Logger;
+}
+
+/** A frame from the client: exactly one of `text` and `bytes` is set. */
+export interface ReceivedFrame {
+  readonly text?: string;
+  readonly bytes?: Buffer;
+}
+
+/** A consumer class, as routes take it. */
+export interface ConsumerClass<K extends RouteKwargs = RouteKwargs> {
+  new (init: ConsumerInit<K>): WebsocketConsumer<K>;
+  readonly prototype: WebsocketConsumer<K>;
+}
+
+/** Internal hooks the lifecycle driver calls; not part of the public API. */
+export const kStart = Symbol('switchboard.consumer.start');
+export const kFrame = Symbol('switchboard.consumer.frame');
+export const kClosed = Symbol('switchboard.consumer.closed');
+export const kDone = Symbol('switchboard.consumer.done');
+
+type State = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Queue items other than layer events (events are queued as the message object itself). */
+class Control {
+  constructor(
+    readonly kind: 'connect' | 'frame' | 'disconnect',
+    readonly frame?: ReceivedFrame,
+    readonly code?: number,
+  ) {}
+}
+
+const warnedTypes = new Set<string>();
+function warnOnce(logger: Logger, key: string, obj: object, msg: string): void {
+  if (warnedTypes.has(key)) return;
+  if (warnedTypes.size < 10_000) warnedTypes.add(key);
+  logger.warn(obj, msg);
+}
+
+/** RFC 6455 §7.4: codes a server may send (ws `isValidStatusCode`). */
+function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * Base class of WebSocket consumers (Channels `AsyncWebsocketConsumer`).
+ *
+ * Override `connect()` (default: accept), `receive(frame)`, `disconnect(code)` and handlers for
+ * layer events: `{type: 'chat.message'}` calls `chatMessage(event)`. Declare `groups` to join
+ * groups before `connect()` runs and leave them at disconnect.
+ *
+ * @example
+ * ```ts
+ * class Echo extends WebsocketConsumer {
+ *   override receive({ text }: ReceivedFrame) { if (text) this.send(text); }
+ * }
+ * ```
+ */
+export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
+  /** The connection's scope: path, headers, cookies, session, user, `urlRoute.kwargs`. */
+  readonly scope: Scope<K>;
+  /** This connection's channel name on the layer. */
+  readonly channelName: string;
+  /** The channel layer, or `null` when the server runs without one. */
+  readonly channelLayer: ChannelLayer | null;
+  /** A child logger bound to this connection's path and client. */
+  readonly logger: Logger;
+  /** Groups joined before `connect()` and left before `disconnect()`. Override as a field. */
+  groups: readonly string[] = [];
+
+  readonly #connection: ConnectionHandle;
+  #state: State = 'connecting';
+  #busy = false;
+  #queue: Array<LayerMessage | Control> = [];
+  #failed = false;
+  #disconnected = false;
+  #resolveDone!: () => void;
+  /** Settles once `disconnect()` ran and the channel was released. */
+  readonly [kDone]: Promise<void> = new Promise((resolve) => {
+    this.#resolveDone = resolve;
+  });
+  readonly #capacity: number;
+  readonly #receiver: ChannelReceiver;
+  readonly #settled = (): void => {
+    this.#busy = false;
+    this.#drain();
+  };
+  readonly #rejected = (err: unknown): void => {
+    this.#busy = false;
+    this.#fail(err);
+    this.#drain();
+  };
+
+  constructor(init: ConsumerInit<K>) {
+    this.scope = init.scope;
+    this.channelName = init.channelName;
+    this.channelLayer = init.channelLayer;
+    this.logger = init.logger;
+    this.#connection = init.connection;
+    this.#capacity = init.channelLayer?.options.capacity ?? 100;
+    this.#receiver = (message) => this.#deliver(message);
+  }
+
+  // ---- lifecycle hooks (override these) -------------------------------------------------
+
+  /** Called once the groups are joined. Default: `accept()`. Not accepting refuses with 403. */
+  connect(): void | Promise<void> {
+    this.accept();
+  }
+
+  /** Called for each frame from the client. `text` and `bytes` come from the client: validate them. */
+  receive(_frame: ReceivedFrame): void | Promise<void> {}
+
+  /** Called once after the socket closed and the groups were left. */
+  disconnect(_code: number): void | Promise<void> {}
+
+  // ---- actions --------------------------------------------------------------------------
+
+  /**
+   * Completes the handshake (HTTP 101).
+   * @param subprotocol - one of `scope.subprotocols`.
+   * @throws {@link ConsumerStateError} when called twice, after `close()`, or with a subprotocol the
+   *   client did not offer.
+   */
+  accept(subprotocol?: string): void {
+    if (this.#state !== 'connecting') throw new ConsumerStateError(`accept() called on a connection that is ${this.#state}`);
+    if (subprotocol !== undefined && !this.scope.subprotocols.includes(subprotocol)) {
+      throw new ConsumerStateError(`accept(${JSON.stringify(subprotocol)}): the client offered ${JSON.stringify(this.scope.subprotocols)}`);
+    }
+    this.#state = 'open';
+    this.#connection.accept(subprotocol);
+  }
+
+  /**
+   * Sends a frame: a string as text, bytes as binary. Sends after close are dropped.
+   * @throws {@link ConsumerStateError} before `accept()`.
+   */
+  send(data: string | Uint8Array): void {
+    if (this.#state !== 'open') {
+      if (this.#state === 'connecting') throw new ConsumerStateError('send() before accept(): accept the connection first');
+      return;
+    }
+    if (typeof data === 'string') this.#connection.sendText(data);
+    else this.#connection.sendBytes(data);
+  }
+
+  /**
+   * Closes the connection; before `accept()` this refuses the handshake with HTTP 403.
+   * @param code - default 1000; 1000–1014 (not 1004–1006) or 3000–4999 (RFC 6455 §7.4).
+   * @param reason - at most 123 bytes of UTF-8; cut beyond.
+   * @throws RangeError for a code a server may not send.
+   */
+  close(code: number = CloseCode.NORMAL, reason?: string): void {
+    if (!isSendableCloseCode(code)) throw new RangeError(`close(${code}): use 1000-1014 (not 1004-1006) or 3000-4999 (RFC 6455 §7.4)`);
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#state = this.#state === 'connecting' ? 'closed' : 'closing';
+    this.#connection.close(code, reason);
+  }
+
+  /** Sends through the connection handle (for subclasses that add encodings, e.g. JSON). */
+  protected get connection(): ConnectionHandle {
+    return this.#connection;
+  }
+
+  /** Whether `accept()` has been called and the connection is not closing. */
+  protected get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  // ---- framework side -------------------------------------------------------------------
+
+  /** Joins declared groups, attaches to the layer and runs `connect()`. */
+  async [kStart](): Promise<void> {
+    const layer = this.channelLayer;
+    if (layer && this.channelName) {
+      layer.attach(this.channelName, this.#receiver);
+      for (const group of this.groups) await layer.groupAdd(group, this.channelName);
+    }
+    this.#enqueue(new Control('connect'));
+  }
+
+  /** A frame arrived from the socket. */
+  [kFrame](frame: ReceivedFrame): void {
+    if (this.#failed || this.#disconnected) return;
+    this.#enqueue(new Control('frame', frame));
+  }
+
+  /** The socket closed (or the handshake was abandoned) with `code`. */
+  [kClosed](code: number): void {
+    this.#state = 'closed';
+    this.#enqueue(new Control('disconnect', undefined, code));
+  }
+
+  #deliver(message: LayerMessage): boolean {
+    if (this.#failed || this.#disconnected) return true;
+    if (this.#busy) {
+      if (this.#queue.length >= this.#capacity) return false;
+      this.#queue.push(message);
+      return true;
+    }
+    this.#run(message);
+    return true;
+  }
+
+  #enqueue(item: Control): void {
+    if (this.#busy) this.#queue.push(item);
+    else this.#run(item);
+  }
+
+  #drain(): void {
+    while (!this.#busy && this.#queue.length > 0) this.#run(this.#queue.shift()!);
+  }
+
+  #run(item: LayerMessage | Control): void {
+    let result: unknown;
+    try {
+      result = item instanceof Control ? this.#control(item) : this.#event(item);
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
+      this.#busy = true;
+      (result as Promise<unknown>).then(this.#settled, this.#rejected);
+    }
+  }
+
+  #control(item: Control): unknown {
+    switch (item.kind) {
+      case 'connect':
+        if (this.#failed || this.#disconnected) return undefined;
+        return this.connect();
+      case 'frame':
+        if (this.#failed || this.#disconnected) return undefined;
+        return this.receive(item.frame!);
+      case 'disconnect':
+        return this.#disconnect(item.code!);
+    }
+  }
+
+  #event(message: LayerMessage): unknown {
+    if (this.#failed || this.#disconnected) return undefined;
+    let name: string;
+    try {
+      name = handlerNameFor(message.type);
+    } catch (err) {
+      warnOnce(this.logger, `invalid:${message.type}`, { err, type: message.type }, `refused event: ${(err as Error).message}`);
+      return undefined;
+    }
+    const handler = (this as unknown as Record<string, unknown>)[name];
+    if (typeof handler !== 'function') {
+      warnOnce(
+        this.logger,
+        `${this.constructor.name}:${message.type}`,
+        { type: message.type, consumer: this.constructor.name, code: 'SB_ERR_NO_HANDLER' },
+        `${this.constructor.name} has no handler ${name}() for event type ${JSON.stringify(message.type)}; event ignored`,
+      );
+      return undefined;
+    }
+    return (handler as (m: LayerMessage) => unknown).call(this, message);
+  }
+
+  async #disconnect(code: number): Promise<void> {
+    if (this.#disconnected) return;
+    this.#disconnected = true;
+    this.#queue.length = 0;
+    const layer = this.channelLayer;
+    try {
+      if (layer && this.channelName) {
+        for (const group of this.groups) await layer.groupDiscard(group, this.channelName);
+      }
+      await this.disconnect(code);
+    } catch (err) {
+      this.logger.error({ err }, `${this.constructor.name}.disconnect() threw`);
+    } finally {
+      if (layer && this.channelName) {
+        await layer.releaseChannel(this.channelName).catch((err: unknown) => this.logger.error({ err }, 'releaseChannel failed'));
+      }
+      this.#resolveDone();
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (this.#disconnected) {
+      this.logger.error({ err }, `${this.constructor.name} failed after disconnect`);
+      return;
+    }
+    if (this.#failed) return;
+    this.#failed = true;
+    // Drop what is queued, but keep the disconnect so groups are left and the channel released.
+    this.#queue = this.#queue.filter((i) => i instanceof Control && i.kind === 'disconnect');
+    if (err instanceof SwitchboardError && err.closeCode !== undefined) {
+      this.logger.warn({ code: err.code, closeCode: err.closeCode }, `closing connection: ${err.message}`);
+      this.#forceClose(err.closeCode, err.code);
+    } else {
+      this.logger.error({ err }, `${this.constructor.name} handler threw; closing the connection with 1011`);
+      this.#forceClose(CloseCode.INTERNAL_ERROR, 'internal error');
+    }
+  }
+
+  #forceClose(code: number, reason: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#state = this.#state === 'connecting' ? 'closed' : 'closing';
+    this.#connection.close(code, reason);
+  }
+}

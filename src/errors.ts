@@ -1,0 +1,152 @@
+/**
+ * Switchboard's errors: one base class with a stable `code` (`SB_ERR_*`), one subclass per kind,
+ * and `closeCode` when the error ends a WebSocket connection. Every code has a row in
+ * `docs/errors.md`; `test/errors.test.ts` fails when the two disagree.
+ */
+import { CloseCode, type CloseCodeValue } from './close-codes.js';
+
+/** Base class of every error Switchboard throws on purpose. */
+export class SwitchboardError extends Error {
+  /** Stable machine-readable code, `SB_ERR_*`. */
+  readonly code: string;
+  /** The close code used when this error ends a connection, if it does. */
+  readonly closeCode: CloseCodeValue | undefined;
+
+  constructor(code: string, message: string, options?: { closeCode?: CloseCodeValue; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.closeCode = options?.closeCode;
+  }
+}
+
+/** A group name outside `^[a-zA-Z0-9._-]{1,99}$`. */
+export class InvalidGroupNameError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_INVALID_GROUP_NAME', message);
+  }
+}
+
+/** A channel name outside `^[a-zA-Z0-9._-]{1,99}(![a-zA-Z0-9._-]*)?$`. */
+export class InvalidChannelNameError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_INVALID_CHANNEL_NAME', message);
+  }
+}
+
+/** A layer message that is not `{type: string, ...}` or is not JSON-serialisable. */
+export class InvalidMessageError extends SwitchboardError {
+  constructor(message: string, cause?: unknown) {
+    super('SB_ERR_INVALID_MESSAGE', message, { cause });
+  }
+}
+
+/** A layer message over `maxMessageBytes` once encoded. */
+export class MessageTooLargeError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_MESSAGE_TOO_LARGE', message);
+  }
+}
+
+/** `send` to a channel that already holds `capacity` messages (Channels layer spec, "Capacity"). */
+export class ChannelFullError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_CHANNEL_FULL', message);
+  }
+}
+
+/** An operation on a channel layer after `close()`. */
+export class LayerClosedError extends SwitchboardError {
+  constructor(message = 'the channel layer is closed') {
+    super('SB_ERR_LAYER_CLOSED', message);
+  }
+}
+
+/** An event type that starts with `_` or would land on a lifecycle method. */
+export class InvalidEventTypeError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_INVALID_EVENT_TYPE', message);
+  }
+}
+
+/** An event whose type has no handler method on the consumer (logged once per type, not fatal). */
+export class NoHandlerError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_NO_HANDLER', message);
+  }
+}
+
+/** A text frame that is not valid JSON, sent to a JSON consumer. Costs one error frame. */
+export class InvalidJsonError extends SwitchboardError {
+  constructor(message: string, cause?: unknown) {
+    super('SB_ERR_INVALID_JSON', message, { cause });
+  }
+}
+
+/**
+ * A client message that is well-formed JSON but not what the consumer expects (a missing field,
+ * a wrong type). Thrown from `receiveJson`, it costs one error frame, like invalid JSON.
+ */
+export class BadRequestError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_BAD_REQUEST', message);
+  }
+}
+
+/** Too many malformed frames on one connection: closes it with 4400. */
+export class TooManyBadFramesError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_TOO_MANY_BAD_FRAMES', message, { closeCode: CloseCode.BAD_REQUEST });
+  }
+}
+
+/** A binary frame sent to a consumer that only takes JSON text: closes with 1003. */
+export class UnsupportedFrameError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_UNSUPPORTED_FRAME', message, { closeCode: CloseCode.UNSUPPORTED_DATA });
+  }
+}
+
+/** A consumer method used in the wrong state (e.g. `send` before `accept`, `accept` twice). */
+export class ConsumerStateError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_CONSUMER_STATE', message);
+  }
+}
+
+/** A route pattern that cannot be compiled (unknown converter, duplicate parameter). */
+export class InvalidRouteError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_INVALID_ROUTE', message);
+  }
+}
+
+/** A configuration value that cannot be used; thrown at start-up and names the variable. */
+export class ConfigError extends SwitchboardError {
+  /** The environment variable or option at fault. */
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super('SB_ERR_CONFIG', `${variable}: ${message}`);
+    this.variable = variable;
+  }
+}
+
+/**
+ * Thrown by middleware before the handshake to refuse it with an HTTP status
+ * (ws `abortHandshake`): 401, 403, 404, 429.
+ */
+export class HandshakeRejectedError extends SwitchboardError {
+  /** HTTP status sent instead of `101 Switching Protocols`. */
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super('SB_ERR_HANDSHAKE_REJECTED', message);
+    this.status = status;
+  }
+}
+
+/** A per-connection send queue over its byte bound: the connection is closed with 1013. */
+export class SlowConsumerError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_SLOW_CLIENT', message, { closeCode: CloseCode.TRY_AGAIN_LATER });
+  }
+}

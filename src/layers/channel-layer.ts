@@ -1,0 +1,250 @@
+/**
+ * The channel layer contract (docs/channel-layer-spec.md), after the Channels channel layer
+ * specification, with push delivery to local consumers and counted drops added.
+ *
+ * Guarantees every implementation gives:
+ * - at-most-once delivery; FIFO per sender → channel;
+ * - names are validated before anything is sent (see {@link validateGroupName},
+ *   {@link validateChannelName}); messages are `{type: string, ...}`, JSON-serialisable and at
+ *   most `maxMessageBytes` once encoded (see {@link validateMessage});
+ * - `send` to a full channel throws {@link ChannelFullError}; `groupSend` skips a full member and
+ *   counts the drop in {@link ChannelLayerStats.groupSendDrops}.
+ */
+import {
+  InvalidChannelNameError,
+  InvalidGroupNameError,
+  InvalidMessageError,
+  MessageTooLargeError,
+} from '../errors.js';
+
+/** A message on the layer: an event whose `type` selects the consumer handler. */
+export interface LayerMessage {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Receives messages pushed to a channel name by the layer (local registry, no polling).
+ * Returns `false` when the receiver's own backlog is at capacity: the layer then treats the
+ * channel as full (`send` throws {@link ChannelFullError}, `groupSend` counts a drop).
+ * Must not throw.
+ */
+export type ChannelReceiver = (message: LayerMessage) => boolean;
+
+/** Outcome of one `groupSend`. */
+export interface GroupSendResult {
+  /**
+   * Members this process delivered to (or queued for), or for cross-process layers the number of
+   * processes the message was published to. See `docs/channel-layer-spec.md`.
+   */
+  readonly recipients: number;
+  /** Members of this process skipped because their channel was full. */
+  readonly dropped: number;
+}
+
+/** Counters every layer keeps; read them for metrics. */
+export interface ChannelLayerStats {
+  /** Messages accepted by `send` and `groupSend` (a groupSend counts once). */
+  messagesSent: number;
+  /** Per-member drops on `groupSend` because the member's channel was full. */
+  groupSendDrops: number;
+  /** Queued messages removed because they were older than `expiryMs`. */
+  messagesExpired: number;
+}
+
+/** Optional capabilities a layer may or may not have. */
+export interface ChannelLayerCapabilities {
+  /** Groups are shared with other processes (Redis), not just this one. */
+  readonly crossProcess: boolean;
+  /** `flush()` removes all state of this layer. */
+  readonly flush: boolean;
+  /** `groupSize()` is answered (possibly across processes). */
+  readonly groupSize: boolean;
+}
+
+/** Options every layer understands. Units are in the names. */
+export interface ChannelLayerOptions {
+  /** Max messages queued per channel (Channels spec "capacity"). Default 100. */
+  capacity?: number;
+  /** A queued message older than this is dropped. Default 60_000 ms. */
+  expiryMs?: number;
+  /** A group membership not refreshed for this long is dropped. Default 86_400_000 ms (24 h). */
+  groupExpiryMs?: number;
+  /** Max size of an encoded message. Default 1_048_576 bytes (1 MiB). */
+  maxMessageBytes?: number;
+}
+
+/** Listener for layer-wide events such as `layer.reconnected`. */
+export type LayerEventListener = (event: LayerMessage) => void;
+
+/**
+ * A channel layer: how consumers, workers and other processes talk to each other.
+ * All methods validate names and messages and reject with the errors named below.
+ */
+export interface ChannelLayer {
+  /** Which optional features this layer has. */
+  readonly capabilities: ChannelLayerCapabilities;
+  /** Counters (messages sent, drops, expiries). */
+  readonly stats: ChannelLayerStats;
+  /** The effective options, defaults filled in. */
+  readonly options: Required<ChannelLayerOptions>;
+
+  /**
+   * Returns a new, unique, process-local channel name: `${prefix}.${random}!${random}`.
+   * @param prefix - defaults to `'specific'`; must be a valid name without `!`.
+   */
+  newChannel(prefix?: string): Promise<string>;
+
+  /**
+   * Attaches a push receiver to `channel` (a consumer's inbox). Messages queued before are
+   * delivered to it at once, in order. One receiver per channel; attaching again replaces it.
+   */
+  attach(channel: string, receiver: ChannelReceiver): void;
+
+  /**
+   * Sends `message` to one channel.
+   * @throws {@link InvalidChannelNameError}, {@link InvalidMessageError}, {@link MessageTooLargeError}
+   * @throws {@link ChannelFullError} when the channel holds `capacity` messages.
+   */
+  send(channel: string, message: LayerMessage): Promise<void>;
+
+  /**
+   * Waits for the next message on a channel that has no push receiver (worker channels).
+   * FIFO. Rejects with {@link LayerClosedError} when the layer closes while waiting.
+   */
+  receive(channel: string): Promise<LayerMessage>;
+
+  /**
+   * Adds `channel` to `group` (or refreshes its membership expiry).
+   * @throws {@link InvalidGroupNameError}, {@link InvalidChannelNameError}
+   */
+  groupAdd(group: string, channel: string): Promise<void>;
+
+  /** Removes `channel` from `group`; no error when it was not a member. */
+  groupDiscard(group: string, channel: string): Promise<void>;
+
+  /**
+   * Delivers `message` to every channel name in `group`, at most once each. Every local member
+   * receives the same (frozen) message object: treat events as read-only.
+   * A member whose channel is full misses this message without an error; the drop is counted.
+   * @throws {@link InvalidGroupNameError}, {@link InvalidMessageError}, {@link MessageTooLargeError}
+   */
+  groupSend(group: string, message: LayerMessage): Promise<GroupSendResult>;
+
+  /** Number of members of `group` (across processes when `capabilities.crossProcess`). */
+  groupSize(group: string): Promise<number>;
+
+  /**
+   * Forgets `channel`: detaches its receiver, drops its queued messages and removes it from every
+   * group this layer knows it in. Called when a consumer disconnects.
+   */
+  releaseChannel(channel: string): Promise<void>;
+
+  /** Removes all messages and groups of this layer (tests). */
+  flush(): Promise<void>;
+
+  /** Stops timers and connections; pending `receive()` calls reject with {@link LayerClosedError}. */
+  close(): Promise<void>;
+
+  /** Subscribes to layer-wide events (`layer.reconnected`); returns an unsubscribe function. */
+  onLayerEvent(listener: LayerEventListener): () => void;
+}
+
+/** Valid group and channel-name characters (Channels layer spec). */
+const NAME_RE = /^[a-zA-Z0-9._-]{1,99}$/;
+/** A channel name: a valid name, optionally followed by `!` and a process-local suffix. */
+const CHANNEL_RE = /^[a-zA-Z0-9._-]{1,99}(![a-zA-Z0-9._-]{0,99})?$/;
+
+/** Default option values (DESIGN.md §3). */
+export const DEFAULT_LAYER_OPTIONS: Readonly<Required<ChannelLayerOptions>> = Object.freeze({
+  capacity: 100,
+  expiryMs: 60_000,
+  groupExpiryMs: 86_400_000,
+  maxMessageBytes: 1_048_576,
+});
+
+function describeBadName(kind: string, op: string, name: unknown, allowBang: boolean): string {
+  if (typeof name !== 'string') return `${op}: ${kind} must be a string, got ${typeof name}`;
+  if (name.length === 0) return `${op}(""): ${kind} must not be empty`;
+  const limit = allowBang ? 199 : 99;
+  if (name.length > limit) return `${op}("${name.slice(0, 20)}…"): ${kind} is ${name.length} characters; the limit is ${limit === 199 ? '99 before and after "!"' : '99'}`;
+  const allowed = allowBang ? /[a-zA-Z0-9._!-]/ : /[a-zA-Z0-9._-]/;
+  for (let i = 0; i < name.length; i++) {
+    if (!allowed.test(name[i]!)) {
+      return `${op}(${JSON.stringify(name)}): ${kind}s allow [A-Za-z0-9._-] only; found ${JSON.stringify(name[i])} at index ${i}`;
+    }
+  }
+  return `${op}(${JSON.stringify(name)}): ${kind} must be 1-99 characters of [A-Za-z0-9._-]${allowBang ? ', optionally followed by "!" and a local suffix' : ''}`;
+}
+
+/**
+ * Checks a group name.
+ * @throws {@link InvalidGroupNameError} naming the bad character and its index.
+ */
+export function validateGroupName(group: unknown, op = 'groupSend'): asserts group is string {
+  if (typeof group !== 'string' || !NAME_RE.test(group)) {
+    throw new InvalidGroupNameError(describeBadName('group name', op, group, false));
+  }
+}
+
+/**
+ * Checks a channel name (`name` or `name!local`).
+ * @throws {@link InvalidChannelNameError}
+ */
+export function validateChannelName(channel: unknown, op = 'send'): asserts channel is string {
+  if (typeof channel !== 'string' || !CHANNEL_RE.test(channel)) {
+    throw new InvalidChannelNameError(describeBadName('channel name', op, channel, true));
+  }
+}
+
+/** Whether a channel name is process-local (carries `!`). */
+export function isProcessLocalChannel(channel: string): boolean {
+  return channel.includes('!');
+}
+
+/**
+ * Checks a message and returns its JSON encoding (layers that serialise reuse it).
+ * @throws {@link InvalidMessageError} when not an object with a string `type`, or not serialisable.
+ * @throws {@link MessageTooLargeError} when the encoding exceeds `maxMessageBytes`.
+ */
+export function validateMessage(message: unknown, maxMessageBytes: number, op = 'send'): string {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    throw new InvalidMessageError(`${op}: a message must be an object like {type: "chat.message", ...}`);
+  }
+  const type = (message as { type?: unknown }).type;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new InvalidMessageError(`${op}: a message needs a non-empty string "type" (got ${JSON.stringify(type) ?? 'undefined'})`);
+  }
+  if (type.startsWith('_')) {
+    throw new InvalidMessageError(`${op}: event type ${JSON.stringify(type)} starts with "_"; such types are reserved`);
+  }
+  let encoded: string;
+  try {
+    encoded = JSON.stringify(message);
+  } catch (err) {
+    throw new InvalidMessageError(`${op}: message of type ${JSON.stringify(type)} is not JSON-serialisable: ${(err as Error).message}`, err);
+  }
+  // Fast path: a string of n UTF-16 units encodes to at most 3n bytes.
+  if (encoded.length * 3 > maxMessageBytes) {
+    const bytes = Buffer.byteLength(encoded);
+    if (bytes > maxMessageBytes) {
+      throw new MessageTooLargeError(`${op}: message of type ${JSON.stringify(type)} is ${bytes} bytes encoded; the limit (maxMessageBytes) is ${maxMessageBytes}`);
+    }
+  }
+  return encoded;
+}
+
+/** Fills in defaults and checks option values. @throws RangeError for a non-positive value. */
+export function resolveLayerOptions(options: ChannelLayerOptions = {}): Required<ChannelLayerOptions> {
+  const resolved = { ...DEFAULT_LAYER_OPTIONS, ...stripUndefined(options) };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`channel layer option ${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+  return resolved;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

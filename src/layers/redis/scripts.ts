@@ -1,0 +1,114 @@
+/**
+ * The Lua scripts of the Redis layer. Each runs atomically on the server, so "check the capacity,
+ * then push" cannot race with another process (channels_redis does the same with its own Lua).
+ * ioredis sends them with EVALSHA and falls back to EVAL after a `NOSCRIPT` (e.g. once Redis
+ * restarted), so a restart needs no special handling.
+ *
+ * List items are `<deadline ms>:<frame>` (see `codec.ts`); scripts compare the decimal deadline
+ * with the `now` the caller passes (the caller's clock, as channels_redis does), dropping expired
+ * items from the head of the list before they count against `capacity`.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Frame } from './codec.js';
+
+/** Drops expired items from the head of list `key`; returns how many. */
+const TRIM = `
+local function trim(key, now)
+  local expired = 0
+  while true do
+    local head = redis.call('LINDEX', key, 0)
+    if not head then break end
+    local deadline = tonumber(string.match(head, '^(%d+):'))
+    if deadline and deadline > now then break end
+    redis.call('LPOP', key)
+    expired = expired + 1
+  end
+  return expired
+end
+local function push(key, item, now, capacity, expiryMs)
+  local expired = trim(key, now)
+  if redis.call('LLEN', key) >= capacity then return 0, expired end
+  redis.call('RPUSH', key, item)
+  redis.call('PEXPIRE', key, expiryMs)
+  return 1, expired
+end
+`;
+
+/**
+ * KEYS[1] = list; ARGV = now, capacity, expiryMs, item.
+ * Returns `{queued (1) or full (0), expired}`.
+ */
+const PUSH = `${TRIM}
+local ok, expired = push(KEYS[1], ARGV[4], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
+return {ok, expired}
+`;
+
+/**
+ * KEYS[1] = zset of the group's named-channel members (`group-named:<group>`);
+ * ARGV = pub/sub channel, frame, now, deadline, capacity, expiryMs, list-key prefix.
+ * One PUBLISH; only when the group has named members (rare: worker channels in a group) it also
+ * pushes to their lists. Returns `{processes reached, named queued, named full, expired}`.
+ * Touches keys it was not given (the members' lists), so it is for a single Redis server only;
+ * the cluster path does the same work from the client.
+ */
+const GROUP_SEND = `${TRIM}
+local processes = redis.call('PUBLISH', ARGV[1], ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {processes, 0, 0, 0} end
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local item = ARGV[4] .. ':' .. ARGV[2]
+local capacity = tonumber(ARGV[5])
+local queued, full, expired = 0, 0, 0
+for _, member in ipairs(members) do
+  local ok, dropped = push(ARGV[7] .. member, item, now, capacity, ARGV[6])
+  queued = queued + ok
+  full = full + 1 - ok
+  expired = expired + dropped
+end
+return {processes, queued, full, expired}
+`;
+
+/** KEYS[1] = group zset; ARGV = now. Removes expired members, returns the live count. */
+const GROUP_SIZE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZCARD', KEYS[1])
+`;
+
+/** Typed entry points to the scripts, bound to one connection. */
+export interface LayerScripts {
+  /** Capacity-checked push to a named channel's list. Resolves `[queued 1 | full 0, expired]`. */
+  push(listKey: string, now: number, capacity: number, expiryMs: number, item: Frame): Promise<[number, number]>;
+  /** One PUBLISH plus pushes to named members. Resolves `[processes, queued, full, expired]`. */
+  groupSend(
+    namedKey: string,
+    pubsubChannel: string,
+    frame: Frame,
+    now: number,
+    deadline: number,
+    capacity: number,
+    expiryMs: number,
+    listKeyPrefix: string,
+  ): Promise<[number, number, number, number]>;
+  /** Live members of a group zset (expired ones removed first). */
+  groupSize(groupKey: string, now: number): Promise<number>;
+}
+
+type ScriptFn = (...args: Array<string | number | Buffer>) => Promise<unknown>;
+
+/** Registers the scripts on `connection` (ioredis `defineCommand`) and returns typed callers. */
+export function defineScripts(connection: Redis | Cluster): LayerScripts {
+  connection.defineCommand('sbPush', { numberOfKeys: 1, lua: PUSH });
+  connection.defineCommand('sbGroupSend', { numberOfKeys: 1, lua: GROUP_SEND });
+  connection.defineCommand('sbGroupSize', { numberOfKeys: 1, lua: GROUP_SIZE });
+  const commands = connection as unknown as Record<'sbPush' | 'sbGroupSend' | 'sbGroupSize', ScriptFn>;
+  return {
+    push: (listKey, now, capacity, expiryMs, item) =>
+      commands.sbPush.call(connection, listKey, now, capacity, expiryMs, item) as Promise<[number, number]>,
+    groupSend: (namedKey, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix) =>
+      commands.sbGroupSend.call(connection, namedKey, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix) as Promise<
+        [number, number, number, number]
+      >,
+    groupSize: (groupKey, now) => commands.sbGroupSize.call(connection, groupKey, now) as Promise<number>,
+  };
+}

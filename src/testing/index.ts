@@ -1,0 +1,10 @@
+/** `switchboard/testing`: test helpers for consumers and channel layers. */
+export { WebsocketCommunicator, CommunicatorTimeoutError, defaultTestChannelLayer, type CommunicatorOptions, type ConnectResult } from './communicator.js';
+export {
+  runChannelLayerConformance,
+  CHANNEL_LAYER_CONFORMANCE_TESTS,
+  type ChannelLayerConformanceOptions,
+  type ChannelLayerFactory,
+  type ChannelLayerFactoryWithOptions,
+} from './layer-conformance.js';
+export { waitFor, type WaitForOptions } from './wait-for.js';

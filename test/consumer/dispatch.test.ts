@@ -1,0 +1,90 @@
+/** Event-type dispatch, ordering and failure isolation, driven through WebsocketCommunicator. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { handlerNameFor, InMemoryChannelLayer, InvalidEventTypeError, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import { WebsocketCommunicator } from 'switchboard/testing';
+
+describe('handlerNameFor', () => {
+  it('maps dots, underscores and hyphens to camelCase', () => {
+    assert.equal(handlerNameFor('chat.message'), 'chatMessage');
+    assert.equal(handlerNameFor('chat_message'), 'chatMessage');
+    assert.equal(handlerNameFor('layer.reconnected'), 'layerReconnected');
+    assert.equal(handlerNameFor('user-joined.now'), 'userJoinedNow');
+  });
+
+  it('refuses types that start with "_" or land on lifecycle methods', () => {
+    for (const type of ['_secret', 'send', 'close', 'accept', 'connect', 'disconnect', 'receive.json', '']) {
+      assert.throws(() => handlerNameFor(type), (e: unknown) => e instanceof InvalidEventTypeError && e.code === 'SB_ERR_INVALID_EVENT_TYPE', type);
+    }
+  });
+});
+
+class Recorder extends JsonWebsocketConsumer {
+  override groups = ['rec'];
+  seen: string[] = [];
+  async slowEvent(e: LayerMessage): Promise<void> {
+    await new Promise((r) => setTimeout(r, 20));
+    this.seen.push(`slow:${String(e.n)}`);
+    this.sendJson({ got: `slow:${String(e.n)}` });
+  }
+  fastEvent(e: LayerMessage): void {
+    this.seen.push(`fast:${String(e.n)}`);
+    this.sendJson({ got: `fast:${String(e.n)}` });
+  }
+  explode(): void {
+    throw new Error('boom');
+  }
+}
+
+describe('WebsocketConsumer dispatch', () => {
+  it('handles layer events one at a time in arrival order, async or not', async () => {
+    const layer = new InMemoryChannelLayer();
+    const c = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: layer });
+    assert.equal((await c.connect()).accepted, true);
+    await layer.groupSend('rec', { type: 'slow.event', n: 1 });
+    await layer.groupSend('rec', { type: 'fast.event', n: 2 });
+    await layer.groupSend('rec', { type: 'slow.event', n: 3 });
+    await layer.groupSend('rec', { type: 'fast.event', n: 4 });
+    const got = [];
+    for (let i = 0; i < 4; i++) got.push((await c.receiveJson<{ got: string }>()).got);
+    assert.deepEqual(got, ['slow:1', 'fast:2', 'slow:3', 'fast:4']);
+    await c.disconnect();
+    assert.equal(await layer.groupSize('rec'), 0, 'declared groups are left on disconnect');
+    await layer.close();
+  });
+
+  it('logs and ignores an event type without a handler', async () => {
+    const layer = new InMemoryChannelLayer();
+    const c = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: layer });
+    await c.connect();
+    await layer.groupSend('rec', { type: 'no.such.handler' });
+    await layer.groupSend('rec', { type: 'send' }); // would land on a lifecycle method
+    await layer.groupSend('rec', { type: 'fast.event', n: 1 });
+    assert.deepEqual(await c.receiveJson(), { got: 'fast:1' });
+    await c.disconnect();
+    await layer.close();
+  });
+
+  it('closes with 1011 when an event handler throws', async () => {
+    const layer = new InMemoryChannelLayer();
+    const a = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: layer });
+    const b = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: layer });
+    await a.connect();
+    await b.connect();
+    await layer.send(a.consumer!.channelName, { type: 'explode' });
+    assert.equal((await a.receiveClose()).code, 1011);
+    await layer.groupSend('rec', { type: 'fast.event', n: 7 });
+    assert.deepEqual(await b.receiveJson(), { got: 'fast:7' });
+    await a.disconnect();
+    await b.disconnect();
+    await layer.close();
+  });
+
+  it('closes with 1003 on a binary frame to a JSON consumer', async () => {
+    const c = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: null });
+    await c.connect();
+    await c.sendBytes(new Uint8Array([1, 2, 3]));
+    assert.equal((await c.receiveClose()).code, 1003);
+    await c.disconnect();
+  });
+});

@@ -1,0 +1,140 @@
+/** WordStreamConsumer and SimulatedSensorConsumer: timed streams that stop with the socket. */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import * as randomWords from 'random-words';
+import { InMemoryChannelLayer, URLRouter } from 'switchboard';
+import { WebsocketCommunicator, waitFor } from 'switchboard/testing';
+import { SimulatedSensorConsumer } from '../../demo/consumers/iot.js';
+import { WordStreamConsumer, randomWord } from '../../demo/consumers/words.js';
+import { systemRoutes } from '../../demo/systems-routes.js';
+import { MemoryGameStore } from '../../demo/game/game-store.js';
+import { MemoryReadingsStore } from '../../demo/iot/readings-store.js';
+import { connectClient, startTestServer } from '../helpers.js';
+
+/** Active `setTimeout`/`setInterval` handles in this process. */
+function activeTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+// random-words 2.0.1 exports `wordList`; its index.d.ts declares `wordsList`, which does not exist.
+const words = new Set((randomWords as unknown as { wordList: string[] }).wordList);
+assert.ok(words.size > 1000, 'random-words exports its list as wordList');
+
+describe('WordStreamConsumer', () => {
+  const layer = new InMemoryChannelLayer();
+  after(() => layer.close());
+
+  async function open(consumer: typeof WordStreamConsumer | typeof SimulatedSensorConsumer, path = '/ws/any_url/'): Promise<WebsocketCommunicator> {
+    const c = new WebsocketCommunicator(consumer, path, { channelLayer: layer });
+    const result = await c.connect();
+    assert.equal(result.accepted, true);
+    return c;
+  }
+
+  it('sends a random word at once, then one every intervalMs', async () => {
+    const Fast = WordStreamConsumer.configure({ intervalMs: 20 });
+    const c = await open(Fast);
+    const arrivals: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const frame = await c.receiveJson<{ message: string }>({ timeoutMs: 1000 });
+      arrivals.push(performance.now());
+      assert.deepEqual(Object.keys(frame), ['message']);
+      assert.ok(words.has(frame.message), `${JSON.stringify(frame.message)} is from random-words' list`);
+    }
+    for (let i = 1; i < arrivals.length; i++) {
+      // Timers never fire early (allow 2 ms for clock granularity).
+      assert.ok(arrivals[i]! - arrivals[i - 1]! >= 18, `gap ${i} was ${(arrivals[i]! - arrivals[i - 1]!).toFixed(1)} ms`);
+    }
+    await c.disconnect();
+  });
+
+  it('stops after count words and keeps the connection open, idle', async () => {
+    const baseline = activeTimeouts();
+    const c = await open(WordStreamConsumer.configure({ intervalMs: 5, count: 3 }));
+    for (let i = 0; i < 3; i++) await c.receiveJson();
+    assert.equal(await c.receiveNothing({ timeoutMs: 60 }), true);
+    assert.equal(activeTimeouts(), baseline, 'no timer left once the stream ended');
+    await c.disconnect();
+  });
+
+  it('stops the stream the moment the socket closes', async () => {
+    const baseline = activeTimeouts();
+    const c = await open(WordStreamConsumer.configure({ intervalMs: 10 }));
+    await c.receiveJson();
+    await c.receiveJson();
+    const consumer = c.consumer as WordStreamConsumer;
+    assert.equal(activeTimeouts(), baseline + 1, 'one interval timer per connection');
+    await c.disconnect();
+    assert.equal(activeTimeouts(), baseline, 'the timer was cleared in disconnect()');
+    const sent = consumer.sentCount;
+    // A stopped stream stays stopped: still the same count several intervals later.
+    await waitFor(() => activeTimeouts() === baseline, { timeoutMs: 100 });
+    assert.equal(consumer.sentCount, sent);
+  });
+
+  it('leaves no timer behind after 1,000 connect/disconnect cycles', async () => {
+    // Warm up once: lazily created process-wide handles are not per-connection leaks.
+    const warm = await open(WordStreamConsumer);
+    await warm.receiveJson();
+    await warm.disconnect();
+    const baseline = activeTimeouts();
+    for (let i = 0; i < 1000; i++) {
+      const c = await open(WordStreamConsumer); // default 2 s interval: the timer is pending at disconnect
+      await c.receiveJson();
+      await c.disconnect(i % 2 === 0 ? 1000 : 1001);
+    }
+    await waitFor(() => activeTimeouts() <= baseline, { timeoutMs: 2000, message: `Timeout handles back to ${baseline}` });
+    assert.equal(activeTimeouts(), baseline);
+  });
+
+  it('rejects a configuration that would busy-loop or never send', () => {
+    assert.throws(() => WordStreamConsumer.configure({ intervalMs: 0 }), RangeError);
+    assert.throws(() => WordStreamConsumer.configure({ count: -1 }), RangeError);
+    assert.throws(() => WordStreamConsumer.configure({ count: 1.5 }), RangeError);
+    assert.equal(WordStreamConsumer.intervalMs, 2000, 'configure() leaves the original untouched');
+    assert.equal(WordStreamConsumer.count, 100);
+  });
+
+  it('draws words from the random-words list', () => {
+    for (let i = 0; i < 50; i++) assert.ok(words.has(randomWord()));
+  });
+});
+
+describe('SimulatedSensorConsumer', () => {
+  it('sends {"data": <integer 0..100>} at the interval, as the seed', async () => {
+    const c = new WebsocketCommunicator(SimulatedSensorConsumer.configure({ intervalMs: 5, count: 20 }), '/ws/two_url/', { channelLayer: null });
+    assert.equal((await c.connect()).accepted, true);
+    for (let i = 0; i < 20; i++) {
+      const frame = await c.receiveJson<{ data: number }>();
+      assert.deepEqual(Object.keys(frame), ['data']);
+      assert.ok(Number.isInteger(frame.data) && frame.data >= 0 && frame.data <= 100, `data ${frame.data}`);
+    }
+    assert.equal(await c.receiveNothing({ timeoutMs: 30 }), true);
+    await c.disconnect();
+  });
+});
+
+describe('word stream over a real socket', () => {
+  it('pushes words on ws/any_url/ and ws/words/ and stops when the client goes away', async () => {
+    const routes = systemRoutes({
+      readingsStore: new MemoryReadingsStore(),
+      gameStore: new MemoryGameStore(),
+      wordStream: { intervalMs: 10 },
+    });
+    const server = await startTestServer(new URLRouter(routes));
+    try {
+      const baseline = activeTimeouts();
+      for (const path of ['/ws/any_url/', '/ws/words/']) {
+        const client = await connectClient(`${server.url}${path}`);
+        await waitFor(() => client.messages.length >= 3, { message: `3 words on ${path}` });
+        for (const m of client.messages) assert.ok(words.has((JSON.parse(m) as { message: string }).message));
+        client.ws.close();
+        await client.closed;
+      }
+      // The server runs disconnect() once it sees the close: the interval timers are gone.
+      await waitFor(() => server.server.stats.connectionsOpen === 0 && activeTimeouts() <= baseline, { message: 'server-side timers cleared' });
+    } finally {
+      await server.close();
+    }
+  });
+});
