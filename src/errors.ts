@@ -1,7 +1,7 @@
 /**
  * Switchboard's errors: one base class with a stable `code` (`SB_ERR_*`), one subclass per kind,
  * and `closeCode` when the error ends a WebSocket connection. Every code has a row in
- * `docs/errors.md`; `test/errors.test.ts` fails when the two disagree.
+ * `docs/errors.md`; `test/docs.test.ts` fails when the two disagree.
  */
 import { CloseCode, type CloseCodeValue } from './close-codes.js';
 
@@ -59,6 +59,20 @@ export class ChannelFullError extends SwitchboardError {
 export class LayerClosedError extends SwitchboardError {
   constructor(message = 'the channel layer is closed') {
     super('SB_ERR_LAYER_CLOSED', message);
+  }
+}
+
+/**
+ * A channel layer operation that needs the layer's backing service (Redis) while it cannot be
+ * reached: a direct `send` to another process or a worker channel, `groupSize`, `flush`, the
+ * first connection. Usually nothing was sent; if the connection dropped while the command was in
+ * flight it may have been (at-most-once: layers never resend), so a retry can deliver twice.
+ * `cause` is the client library's error when there is one. Local delivery does not throw it: a
+ * layer in an outage keeps serving its own process's members.
+ */
+export class LayerUnavailableError extends SwitchboardError {
+  constructor(message: string, cause?: unknown) {
+    super('SB_ERR_LAYER_UNAVAILABLE', message, { cause });
   }
 }
 

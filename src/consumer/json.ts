@@ -6,7 +6,7 @@
 import { PreparedMessage } from '../connection.js';
 import { BadRequestError, InvalidJsonError, TooManyBadFramesError, UnsupportedFrameError, type SwitchboardError } from '../errors.js';
 import type { RouteKwargs } from '../scope.js';
-import { WebsocketConsumer, type ReceivedFrame } from './websocket.js';
+import { registerFrameworkPrototype, WebsocketConsumer, type ReceivedFrame } from './websocket.js';
 
 /** The error frame sent for a bad client message. */
 export interface ErrorFrame {
@@ -116,3 +116,5 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs> extends 
     this.sendJson(frame);
   }
 }
+
+registerFrameworkPrototype(JsonWebsocketConsumer.prototype);

@@ -38,6 +38,7 @@ export const kStart = Symbol('switchboard.consumer.start');
 export const kFrame = Symbol('switchboard.consumer.frame');
 export const kClosed = Symbol('switchboard.consumer.closed');
 export const kDone = Symbol('switchboard.consumer.done');
+export const kLayerEvent = Symbol('switchboard.consumer.layerEvent');
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 
@@ -58,6 +59,45 @@ function warnOnce(logger: Logger, key: string, obj: object, msg: string): void {
 }
 
 /** RFC 6455 §7.4: codes a server may send (ws `isValidStatusCode`). */
+/**
+ * Prototypes whose methods are framework plumbing, never event handlers: `Object.prototype`
+ * (so `is.prototype.of` cannot reach `isPrototypeOf`) and the base consumer classes.
+ */
+const frameworkPrototypes = new Set<object>([Object.prototype]);
+
+/** Marks a base consumer class's prototype as framework code (see {@link findHandler}). */
+export function registerFrameworkPrototype(prototype: object): void {
+  frameworkPrototypes.add(prototype);
+}
+
+/** Per consumer class: handler name → the method, or `null` when it has none. */
+const handlerCache = new WeakMap<object, Map<string, ((message: LayerMessage) => unknown) | null>>();
+
+/**
+ * The event handler `name` of `consumer`: a method defined on the consumer's own class or a
+ * user-written superclass, never one inherited from a framework prototype.
+ */
+function findHandler(consumer: object, name: string): ((message: LayerMessage) => unknown) | null {
+  const proto = Object.getPrototypeOf(consumer) as object;
+  let byName = handlerCache.get(proto);
+  if (byName === undefined) handlerCache.set(proto, (byName = new Map()));
+  let handler = byName.get(name);
+  if (handler === undefined) {
+    handler = null;
+    for (let p: object | null = proto; p !== null && !frameworkPrototypes.has(p); p = Object.getPrototypeOf(p) as object | null) {
+      const descriptor = Object.getOwnPropertyDescriptor(p, name);
+      if (descriptor !== undefined) {
+        handler = typeof descriptor.value === 'function' ? (descriptor.value as (message: LayerMessage) => unknown) : null;
+        break;
+      }
+    }
+    byName.set(name, handler);
+  }
+  // Instance properties (arrow-function fields) count too.
+  const own = Object.getOwnPropertyDescriptor(consumer, name)?.value as unknown;
+  return typeof own === 'function' ? (own as (message: LayerMessage) => unknown) : handler;
+}
+
 function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
@@ -211,6 +251,21 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     this.#enqueue(new Control('disconnect', undefined, code));
   }
 
+  /**
+   * A layer-wide event (`layer.reconnected`): dispatched like a group event to the consumer's
+   * handler (`layerReconnected`) when it has one, ignored without a warning when it has not
+   * (most consumers do not care).
+   */
+  [kLayerEvent](event: LayerMessage): void {
+    let name: string;
+    try {
+      name = handlerNameFor(event.type);
+    } catch {
+      return;
+    }
+    if (findHandler(this, name) !== null) this.#deliver(event);
+  }
+
   #deliver(message: LayerMessage): boolean {
     if (this.#failed || this.#disconnected) return true;
     if (this.#busy) {
@@ -267,8 +322,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       warnOnce(this.logger, `invalid:${message.type}`, { err, type: message.type }, `refused event: ${(err as Error).message}`);
       return undefined;
     }
-    const handler = (this as unknown as Record<string, unknown>)[name];
-    if (typeof handler !== 'function') {
+    const handler = findHandler(this, name);
+    if (handler === null) {
       warnOnce(
         this.logger,
         `${this.constructor.name}:${message.type}`,
@@ -277,7 +332,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       );
       return undefined;
     }
-    return (handler as (m: LayerMessage) => unknown).call(this, message);
+    return handler.call(this, message);
   }
 
   async #disconnect(code: number): Promise<void> {
@@ -324,3 +379,5 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     this.#connection.close(code, reason);
   }
 }
+
+registerFrameworkPrototype(WebsocketConsumer.prototype);

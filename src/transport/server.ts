@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../close-codes.js';
 import { startConsumer } from '../consumer/lifecycle.js';
-import { kClosed, kDone } from '../consumer/websocket.js';
+import { kClosed, kDone, kLayerEvent } from '../consumer/websocket.js';
 import { HandshakeRejectedError } from '../errors.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
 import { silentLogger } from '../logging.js';
@@ -106,6 +106,8 @@ export class SwitchboardServer implements ConnectionHost {
   readonly #pending = new Set<WebsocketConnection>();
   #heartbeat: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** Unsubscribes from the layer's layer-wide events. */
+  readonly #stopLayerEvents: () => void;
 
   /** @throws RangeError for an invalid option value. */
   constructor(app: ProtocolTypeRouter, options: ServerOptions = {}) {
@@ -120,6 +122,10 @@ export class SwitchboardServer implements ConnectionHost {
     this.closeTimeoutMs = o.closeTimeoutMs;
     this.logger = options.logger ?? silentLogger();
     this.channelLayer = options.channelLayer ?? null;
+    // Layer-wide events (`layer.reconnected` after a Redis outage) go to every open consumer.
+    this.#stopLayerEvents = this.channelLayer?.onLayerEvent((event) => {
+      for (const conn of this.#connections) conn.consumer?.[kLayerEvent](event);
+    }) ?? (() => undefined);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: o.maxPayloadBytes,
@@ -164,6 +170,7 @@ export class SwitchboardServer implements ConnectionHost {
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#stopLayerEvents();
     const listening = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     this.httpServer.closeIdleConnections();
     for (const conn of this.#pending) conn.reject(503, 'server shutting down');

@@ -1,6 +1,7 @@
 /** Event-type dispatch, ordering and failure isolation, driven through WebsocketCommunicator. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { handlerNameFor, InMemoryChannelLayer, InvalidEventTypeError, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
 import { WebsocketCommunicator } from 'switchboard/testing';
 
@@ -55,12 +56,21 @@ describe('WebsocketConsumer dispatch', () => {
 
   it('logs and ignores an event type without a handler', async () => {
     const layer = new InMemoryChannelLayer();
-    const c = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: layer });
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const c = new WebsocketCommunicator(Recorder, '/ws/', { channelLayer: layer, logger });
     await c.connect();
     await layer.groupSend('rec', { type: 'no.such.handler' });
     await layer.groupSend('rec', { type: 'send' }); // would land on a lifecycle method
+    // Inherited plumbing is never a handler: Object.prototype and the base consumer classes.
+    for (const type of ['is.prototype.of', 'property.is.enumerable', 'to.locale.string', 'receive.error']) {
+      await layer.groupSend('rec', { type });
+    }
     await layer.groupSend('rec', { type: 'fast.event', n: 1 });
     assert.deepEqual(await c.receiveJson(), { got: 'fast:1' });
+    for (const name of ['noSuchHandler', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString']) {
+      assert.ok(lines.some((l) => l.includes(`no handler ${name}()`)), `no-handler warning for ${name}: ${lines.join('')}`);
+    }
     await c.disconnect();
     await layer.close();
   });

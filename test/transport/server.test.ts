@@ -7,6 +7,10 @@ import { WebSocket } from 'ws';
 import {
   BadRequestError,
   CloseCode,
+  InMemoryChannelLayer,
+  ProtocolTypeRouter,
+  SwitchboardServer,
+  type LayerEventListener,
   JsonWebsocketConsumer,
   URLRouter,
   WebsocketConsumer,
@@ -188,5 +192,63 @@ describe('SwitchboardServer heartbeat and shutdown', () => {
     assert.equal((await a.closed).code, CloseCode.GOING_AWAY);
     assert.equal((await b.closed).code, CloseCode.GOING_AWAY);
     assert.equal(await t.layer.groupSize('room').catch(() => 0), 0);
+  });
+});
+
+/** The in-memory layer plus a way to emit a layer-wide event, as the Redis layer does after an outage. */
+class EmittingLayer extends InMemoryChannelLayer {
+  readonly #listeners = new Set<LayerEventListener>();
+  override onLayerEvent(listener: LayerEventListener): () => void {
+    const off = super.onLayerEvent(listener);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+      off();
+    };
+  }
+  emit(event: LayerMessage): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+}
+
+class ReconnectAware extends JsonWebsocketConsumer {
+  override connect(): void {
+    this.accept();
+  }
+  layerReconnected(): void {
+    this.sendJson({ type: 'resync' });
+  }
+}
+
+class Indifferent extends JsonWebsocketConsumer {
+  override connect(): void {
+    this.accept();
+  }
+}
+
+describe('SwitchboardServer layer-wide events', () => {
+  it('dispatches layer.reconnected to every open consumer with a handler, quietly skips the others', async () => {
+    const layer = new EmittingLayer();
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const server = new SwitchboardServer(
+      new ProtocolTypeRouter({ websocket: new URLRouter([path('ws/aware/', ReconnectAware), path('ws/plain/', Indifferent)]) }),
+      { port: 0, channelLayer: layer, logger },
+    );
+    const { port } = await server.listen();
+    const a = await connectClient(`ws://127.0.0.1:${port}/ws/aware/`);
+    const b = await connectClient(`ws://127.0.0.1:${port}/ws/aware/`);
+    const c = await connectClient(`ws://127.0.0.1:${port}/ws/plain/`);
+    layer.emit({ type: 'layer.reconnected' });
+    await waitFor(() => a.messages.length === 1 && b.messages.length === 1, { message: 'both aware consumers resynced' });
+    assert.deepEqual(JSON.parse(a.messages[0]!), { type: 'resync' });
+    assert.equal(c.messages.length, 0);
+    assert.ok(!lines.some((l) => l.includes('layerReconnected')), 'no "no handler" warning for consumers without one');
+    await server.close();
+    assert.equal(layer.listenerCount, 0, 'the server unsubscribed on close');
+    await layer.close();
   });
 });
