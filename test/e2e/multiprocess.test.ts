@@ -2,7 +2,9 @@
  * Issue 3's acceptance over real processes and sockets: two demo server processes sharing groups
  * through Redis (CHANNEL_LAYER_URL, same key prefix), a `ws` client on each in ws/chat/lobby/
  * seeing the other's messages, `switchboard send` from a third process reaching both, and a
- * `switchboard worker` process answering a job sent to its channel into the room.
+ * `switchboard worker` process answering a job sent to its channel into the room; then the same
+ * in Debian's chromium: a page on A and a page on B in one room, and `switchboard send` reaching
+ * both pages.
  * Skipped without Redis on 127.0.0.1:6379 unless REQUIRE_SERVICES=1.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +15,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { waitFor } from 'switchboard/testing';
 
@@ -188,5 +192,37 @@ describe('two demo processes on Redis', async () => {
     assert.deepEqual(onA.frames.at(-1), { message: '2 message(s) of this room are archived.', username: 'archive' });
     assert.deepEqual(onB.frames.at(-1), onA.frames.at(-1));
     assert.equal(await stop(worker), 0, worker.output);
+  });
+
+  it('browser pages on process A and process B share a room, and switchboard send reaches both', { skip }, async () => {
+    const CHROMIUM = '/usr/bin/chromium';
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install -y chromium)`);
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const open = async (port: number): Promise<Page> => {
+        const page = await (await browser.newContext()).newPage();
+        await page.goto(`http://127.0.0.1:${port}/chat/browsers/`);
+        await page.waitForSelector('#chat[data-state="open"]', { timeout: 10_000 });
+        return page;
+      };
+      const [pageA, pageB] = [await open(a!.port), await open(b!.port)];
+      const logHas = (page: Page, text: string) => waitFor(async () => (await page.inputValue('#chat-log')).includes(text), { timeoutMs: 5_000, message: `"${text}" in the log` });
+      await pageA.fill('#chat-message-input', 'typed on A');
+      await pageA.press('#chat-message-input', 'Enter');
+      await pageB.fill('#chat-message-input', 'typed on B');
+      await pageB.press('#chat-message-input', 'Enter');
+      for (const page of [pageA, pageB]) {
+        await logHas(page, 'typed on A');
+        await logHas(page, 'typed on B');
+      }
+      const run = await cli(['send', '--group', 'chat_browsers', '--type', 'chat.message', '--data', '{"message":"pushed from the cli"}'], dir);
+      assert.equal(run.code, 0, run.stderr);
+      for (const page of [pageA, pageB]) await logHas(page, 'server: pushed from the cli');
+    } finally {
+      await browser.close();
+    }
   });
 });
