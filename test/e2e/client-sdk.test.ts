@@ -1,0 +1,134 @@
+/**
+ * The browser client SDK (`client/`, bundled to dist/public/switchboard-client.js) in Debian's
+ * chromium against a real SwitchboardServer: it reconnects after a server restart on the same
+ * port, sends what was queued while disconnected, backs off after 1012, and stays closed after a
+ * final close code (4403), as `src/close-codes.ts` says.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CloseCode, InMemoryChannelLayer, JsonWebsocketConsumer, ProtocolTypeRouter, SwitchboardServer, URLRouter, path } from 'switchboard';
+import { waitFor } from 'switchboard/testing';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) && process.env['REQUIRE_SERVICES'] !== '1' ? `${CHROMIUM} is missing (apt-get install -y chromium)` : false;
+const BUNDLE = new URL('../../public/switchboard-client.js', import.meta.url);
+
+/** Echoes `{echo}`; `{close: code}` makes the server close the connection with that code. */
+class EchoConsumer extends JsonWebsocketConsumer {
+  override receiveJson(content: unknown): void {
+    const c = content as { close?: number; echo?: unknown };
+    if (typeof c.close === 'number') this.close(c.close);
+    else this.sendJson({ echo: c.echo });
+  }
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>sdk</title>
+<script type="module">
+  import { SwitchboardSocket } from '/switchboard-client.js';
+  const log = { messages: [], states: [], closes: [] };
+  window.sdkLog = log;
+  const socket = new SwitchboardSocket(location.origin.replace('http', 'ws') + '/ws/echo/', { minDelayMs: 50, maxDelayMs: 400 });
+  window.socket = socket;
+  socket.on('message', (m) => log.messages.push(m));
+  socket.on('state', (s) => log.states.push(s));
+  socket.on('close', (c) => log.closes.push(c));
+</script>`;
+
+async function http(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.url === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+  } else if (req.url === '/switchboard-client.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(await readFile(BUNDLE));
+  } else {
+    res.writeHead(404).end();
+  }
+}
+
+interface SdkLog {
+  messages: Array<{ echo: unknown }>;
+  states: string[];
+  closes: Array<{ code: number; willReconnect: boolean }>;
+}
+
+describe('browser client SDK (SwitchboardSocket)', { skip }, () => {
+  let browser: Browser;
+  let layer: InMemoryChannelLayer;
+  let server: SwitchboardServer | undefined;
+  let port = 0;
+
+  async function startServer(): Promise<void> {
+    server = new SwitchboardServer(new ProtocolTypeRouter({ http: (req, res) => void http(req, res), websocket: new URLRouter([path('ws/echo/', EchoConsumer)]) }), {
+      host: '127.0.0.1',
+      port,
+      channelLayer: layer,
+    });
+    port = (await server.listen()).port;
+  }
+
+  before(async () => {
+    layer = new InMemoryChannelLayer();
+    await startServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await layer?.close();
+  });
+
+  const sdkLog = (page: Page): Promise<SdkLog> => page.evaluate(() => (globalThis as unknown as { sdkLog: SdkLog }).sdkLog);
+  const sendJson = (page: Page, content: unknown): Promise<void> =>
+    page.evaluate((c) => (globalThis as unknown as { socket: { sendJson(c: unknown): void } }).socket.sendJson(c), content);
+  const state = (page: Page): Promise<string> => page.evaluate(() => (globalThis as unknown as { socket: { state: string } }).socket.state);
+
+  async function openPage(): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await waitFor(async () => (await state(page)) === 'open', { timeoutMs: 5_000, message: 'the SDK socket opened' });
+    return page;
+  }
+
+  it('reconnects after the server restarts on the same port and sends what was queued meanwhile', async () => {
+    const page = await openPage();
+    await sendJson(page, { echo: 'before' });
+    await waitFor(async () => (await sdkLog(page)).messages.length === 1, { timeoutMs: 5_000, message: 'first echo' });
+
+    await server!.close(); // closes the socket with 1001 "going away"
+    await waitFor(async () => (await state(page)) === 'reconnecting', { timeoutMs: 5_000, message: 'reconnecting after 1001' });
+    await sendJson(page, { echo: 'queued while down' });
+    await startServer();
+    await waitFor(async () => (await sdkLog(page)).messages.length === 2, { timeoutMs: 10_000, message: 'the queued message was echoed after the reconnect' });
+    const log = await sdkLog(page);
+    assert.deepEqual(log.messages, [{ echo: 'before' }, { echo: 'queued while down' }]);
+    assert.equal(log.closes[0]!.code, CloseCode.GOING_AWAY);
+    assert.equal(log.closes[0]!.willReconnect, true);
+    assert.equal(await state(page), 'open');
+    await page.context().close();
+  });
+
+  it('backs off and comes back after 1012, and stays closed after 4403', async () => {
+    const page = await openPage();
+    await sendJson(page, { close: CloseCode.SERVICE_RESTART });
+    await waitFor(async () => (await sdkLog(page)).closes.length === 1 && (await state(page)) === 'open', { timeoutMs: 10_000, message: 'reopened after 1012' });
+    await sendJson(page, { echo: 'after 1012' });
+    await waitFor(async () => (await sdkLog(page)).messages.some((m) => m.echo === 'after 1012'), { timeoutMs: 5_000, message: 'echo after 1012' });
+
+    await sendJson(page, { close: CloseCode.FORBIDDEN });
+    await waitFor(async () => (await state(page)) === 'closed', { timeoutMs: 5_000, message: 'closed for good after 4403' });
+    const log = await sdkLog(page);
+    assert.deepEqual(log.closes.map((c) => [c.code, c.willReconnect]), [[1012, true], [4403, false]]);
+    // No reconnect happens later either.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(await state(page), 'closed');
+    assert.equal((await sdkLog(page)).states.filter((s) => s === 'open').length, 2, 'opened twice: at start and after 1012');
+    await page.context().close();
+  });
+});
