@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, createScope, path, type Scope } from 'switchboard';
+import { RedisChannelLayer } from 'switchboard/layers/redis';
 import { WebsocketCommunicator } from 'switchboard/testing';
 import { DiceGameConsumer, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../../demo/consumers/dice.js';
 import { MAX_PLAYERS, createGame, currentPlayer, join as joinGame, leave, newGame, parseGameState, roll, winner, type GameResult, type GameState } from '../../demo/game/game-state.js';
@@ -414,6 +415,99 @@ describe('DiceGameConsumer', () => {
     const result = await c.connect();
     assert.equal(result.accepted, false);
     assert.equal(result.status, 500);
+  });
+});
+
+describe('DiceGameConsumer across two processes over Redis', { skip: !redisAvailable() && `Redis unreachable at ${REDIS_URL}` }, () => {
+  // Two "processes": each its own Redis channel layer, Redis client and game store, sharing only
+  // Redis (same key prefix). Alice plays on process 1, Bob and a spectator on process 2.
+  const prefix = `sbtest${randomUUID().slice(0, 8)}:`;
+  const dice: number[] = [];
+  const rollDie = (): number => dice.shift() ?? 1 + Math.floor(Math.random() * 6);
+  const layers: RedisChannelLayer[] = [];
+  const clients: Redis[] = [];
+  const open: WebsocketCommunicator[] = [];
+  const apps: CookieMiddleware[] = [];
+  const stores: RedisGameStore[] = [];
+
+  before(async () => {
+    for (let i = 0; i < 2; i++) {
+      layers.push(await RedisChannelLayer.fromUrl(REDIS_URL, { prefix }));
+      const client = new Redis(REDIS_URL);
+      clients.push(client);
+      const store = new RedisGameStore(client, { prefix, boardSize: 10, rollDie });
+      stores.push(store);
+      apps.push(new CookieMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store }))));
+    }
+  });
+
+  after(async () => {
+    await Promise.all(open.map((c) => c.disconnect()));
+    await stores[0]?.clear();
+    await layers[0]?.flush();
+    await Promise.all([...layers.map((l) => l.close()), ...clients.map((c) => c.quit())]);
+  });
+
+  async function enter(process: 0 | 1, room: string, name: string): Promise<WebsocketCommunicator> {
+    const c = new WebsocketCommunicator(apps[process]!, `/ws/game/${room}/`, { channelLayer: layers[process]!, headers: { cookie: `sb_guest=${name}` } });
+    open.push(c);
+    assert.equal((await c.connect()).accepted, true);
+    for (const type of ['hello', 'game', 'state']) assert.equal((await c.receiveJson<Frame>()).type, type);
+    return c;
+  }
+
+  async function change(c: WebsocketCommunicator): Promise<[GameMessageFrame, GameStateFrame]> {
+    const message = await c.receiveJson<GameMessageFrame>({ timeoutMs: 2_000 });
+    assert.equal(message.type, 'game', JSON.stringify(message));
+    const state = await c.receiveJson<GameStateFrame>({ timeoutMs: 2_000 });
+    assert.equal(state.type, 'state', JSON.stringify(state));
+    return [message, state];
+  }
+
+  it('plays one game between players on different processes, refusing an out-of-turn roll', async () => {
+    const room = 'two-processes';
+    const a = await enter(0, room, 'guest-alice1');
+    const b = await enter(1, room, 'guest-bob222');
+    const spectator = await enter(1, room, 'guest-carol3');
+    const everyone = [a, b, spectator];
+
+    await a.sendJson({ action: 'join' });
+    for (const c of everyone) assert.equal((await change(c))[0].message, 'guest-alice1 joined');
+    await b.sendJson({ action: 'join' });
+    for (const c of everyone) assert.deepEqual((await change(c))[1].players.map((p) => p.name), ['guest-alice1', 'guest-bob222']);
+
+    // Bob (process 2) out of turn: an error to him only; process 1's state is unchanged.
+    const version = (await stores[0]!.get(room)).version;
+    await b.sendJson({ action: 'roll' });
+    const error = await b.receiveJson<Frame>();
+    assert.equal(error.type, 'error');
+    assert.match(String(error.message), /not your turn: it is guest-alice1's turn/);
+    for (const c of [a, spectator]) assert.equal(await c.receiveNothing(), true);
+    assert.equal((await stores[0]!.get(room)).version, version);
+
+    // Alice 6 (process 1), Bob 3 (process 2), Alice 5: wins on a board of 10.
+    dice.push(6, 3, 5);
+    const versions: number[][] = [];
+    for (const mover of [a, b, a]) {
+      await mover.sendJson({ action: 'roll' });
+      const seen = await Promise.all(everyone.map((c) => change(c)));
+      versions.push(seen.map(([, state]) => state.version));
+      for (const [message, state] of seen) assert.deepEqual(state, seen[0]![1], `same state everywhere: ${message.message}`);
+    }
+    for (const v of versions) assert.equal(new Set(v).size, 1, 'every client saw the same version');
+    const final = await stores[1]!.get(room);
+    assert.equal(final.status, 'over');
+    assert.deepEqual(final.players.map((p) => p.position), [10, 3]);
+    assert.equal(winner(final)?.id, alice.id);
+
+    // A new game started on process 2 reaches process 1.
+    await b.sendJson({ action: 'new_game' });
+    for (const c of everyone) {
+      const [message, state] = await change(c);
+      assert.equal(message.message, 'game 2 started by guest-bob222');
+      assert.equal(state.gameStatus, 1);
+      assert.equal(state.turn, alice.id);
+    }
   });
 });
 

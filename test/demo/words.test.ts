@@ -16,6 +16,18 @@ function activeTimeouts(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 }
 
+/** Every active resource (timers, sockets, servers, ...), counted by kind. */
+function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/** Whether no kind of resource is above its `baseline` count. */
+function atMost(baseline: Record<string, number>): boolean {
+  return Object.entries(activeResources()).every(([kind, n]) => n <= (baseline[kind] ?? 0));
+}
+
 // random-words 2.0.1 exports `wordList`; its index.d.ts declares `wordsList`, which does not exist.
 const words = new Set((randomWords as unknown as { wordList: string[] }).wordList);
 assert.ok(words.size > 1000, 'random-words exports its list as wordList');
@@ -78,6 +90,7 @@ describe('WordStreamConsumer', () => {
     await warm.receiveJson();
     await warm.disconnect();
     const baseline = activeTimeouts();
+    const baselineAll = activeResources();
     for (let i = 0; i < 1000; i++) {
       const c = await open(WordStreamConsumer); // default 2 s interval: the timer is pending at disconnect
       await c.receiveJson();
@@ -85,6 +98,8 @@ describe('WordStreamConsumer', () => {
     }
     await waitFor(() => activeTimeouts() <= baseline, { timeoutMs: 2000, message: `Timeout handles back to ${baseline}` });
     assert.equal(activeTimeouts(), baseline);
+    // No handle of any other kind either (immediates, promises of the layer, ...).
+    await waitFor(() => atMost(baselineAll), { timeoutMs: 2000, message: `active resources back to ${JSON.stringify(baselineAll)}` });
   });
 
   it('rejects a configuration that would busy-loop or never send', () => {
@@ -133,6 +148,33 @@ describe('word stream over a real socket', () => {
       }
       // The server runs disconnect() once it sees the close: the interval timers are gone.
       await waitFor(() => server.server.stats.connectionsOpen === 0 && activeTimeouts() <= baseline, { message: 'server-side timers cleared' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('leaves no handle behind after 1,000 connect/disconnect cycles over real sockets', async () => {
+    // A word a minute: every connection closes with its interval timer pending, and a leaked timer
+    // would still be there when the check below gives up (it would not fire and stop itself).
+    const routes = systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: new MemoryGameStore(), wordStream: { intervalMs: 60_000 } });
+    const server = await startTestServer(new URLRouter(routes));
+    try {
+      const cycle = async (): Promise<void> => {
+        const client = await connectClient(`${server.url}/ws/any_url/`);
+        await waitFor(() => client.messages.length >= 1, { message: 'the first word' });
+        client.ws.close();
+        await client.closed;
+      };
+      await cycle(); // warm-up: process-wide handles created once are not per-connection leaks
+      await waitFor(() => server.server.stats.connectionsOpen === 0);
+      const baseline = activeResources();
+      const started = performance.now();
+      for (let i = 0; i < 1000; i++) await cycle();
+      await waitFor(() => server.server.stats.connectionsOpen === 0 && atMost(baseline), {
+        timeoutMs: 2000,
+        message: `active resources back to ${JSON.stringify(baseline)}, now ${JSON.stringify(activeResources())}`,
+      });
+      assert.ok(performance.now() - started < 60_000);
     } finally {
       await server.close();
     }
