@@ -1,11 +1,17 @@
 /**
- * Assembles the demo: channel layer, Fastify pages, WebSocket routes and one Switchboard server.
- * `demo/server.ts` runs it from the command line; tests start it on port 0.
+ * Assembles the demo: database (migrated at start), channel layer, presence, accounts, Fastify
+ * pages, WebSocket routes and one Switchboard server. `demo/server.ts` runs it from the command
+ * line; tests start it on port 0.
  */
-import { getChannelLayer, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type Logger } from 'switchboard';
+import { getChannelLayer, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type Logger, type OriginPattern, type PresenceStore } from 'switchboard';
+import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
+import { allowedOriginPatterns } from './accounts/origin-check.js';
+import { resolveSecretKey } from './accounts/secret-key.js';
 import { resolveApiKey, type ApiKey } from './api/api-key.js';
 import { registerPublishApi } from './api/publish.js';
 import type { DemoConfig } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import type { ScryptParams } from './db/users.js';
 import { createHttpApp } from './http.js';
 import { createWebsocketApplication } from './routing.js';
 import { createSystemStores, loadSystemsConfig, type SystemStores, type SystemsConfig } from './systems-routes.js';
@@ -24,6 +30,17 @@ export interface StartDemoOptions {
    * `data/api-key`, else a new one generated and stored there (see `demo/api/api-key.ts`).
    */
   apiKey?: string;
+  /**
+   * The database, as a `DATABASE_URL` value (`sqlite::memory:` for a throw-away one in tests).
+   * Default: `config.databaseUrl`, else the SQLite file `./data/switchboard.sqlite3`.
+   */
+  databaseUrl?: string;
+  /** CSRF signing key. Default: `config.secretKey`, else `data/secret-key` (generated at first start). */
+  secretKey?: string;
+  /** Account settings tests lower: scrypt cost (default N = 2^15) and rate limits. */
+  accounts?: { scrypt?: ScryptParams; rateLimits?: Partial<AccountRateLimits> };
+  /** Key prefix of the Redis presence store. Default `sb:demo:`. */
+  redisPrefix?: string;
 }
 
 /** A running demo. */
@@ -36,9 +53,15 @@ export interface RunningDemo {
   readonly channelLayer: ChannelLayer;
   /** The publish API's key and where it came from (`generated` on the first start). */
   readonly apiKey: ApiKey;
+  /** The open, migrated database. */
+  readonly database: Database;
+  /** Users, sessions, presence, limits. */
+  readonly accounts: Accounts;
+  /** Origins allowed to open WebSockets (`ALLOWED_ORIGINS`, or this server's own host and port). */
+  readonly allowedOrigins: readonly OriginPattern[];
   /**
    * Graceful shutdown: stop accepting, close sockets with 1001 and wait for the consumers, then
-   * close Fastify and the channel layer. Safe to call more than once.
+   * close Fastify, presence, the channel layer and the database. Safe to call more than once.
    */
   close(): Promise<void>;
 }
@@ -52,29 +75,64 @@ function baseUrl(host: string, port: number): string {
  * Starts the demo and resolves once it listens.
  *
  * @throws {@link ConfigError} when the channel layer cannot be created (bad `CHANNEL_LAYER_URL`,
- *   Redis unreachable); the listen error (`EADDRINUSE`, `EACCES`) when the port cannot be bound.
- *   Whatever was started is closed before it throws.
+ *   Redis unreachable), the database cannot be opened (`DATABASE_URL`) or the secret key is unusable
+ *   (`SECRET_KEY`); `MigrationFailedError` when a migration fails; the listen error (`EADDRINUSE`,
+ *   `EACCES`) when the port cannot be bound. Whatever was started is closed before it throws.
  */
 export async function startDemo(config: DemoConfig, options: StartDemoOptions = {}): Promise<RunningDemo> {
   const logger = options.logger ?? silentLogger();
   const apiKey = await resolveApiKey(options.apiKey === undefined ? {} : { env: { SWITCHBOARD_API_KEY: options.apiKey } });
+  const secretKey = options.secretKey ?? config.secretKey ?? (await resolveSecretKey({ env: {} })).key;
   // Explicit URL: `undefined` would make getChannelLayer fall back to process.env, which may not be
   // the environment this config was loaded from.
   const channelLayer = await getChannelLayer({ url: config.channelLayerUrl ?? 'memory://' });
   let http: Awaited<ReturnType<typeof createHttpApp>> | undefined;
   let server: SwitchboardServer | undefined;
   let stores: SystemStores | undefined;
+  let database: Database | undefined;
+  let accounts: Accounts | undefined;
   try {
+    database = await openDatabase(options.databaseUrl ?? config.databaseUrl, { onPoolError: (err) => logger.warn({ err }, 'database: an idle PostgreSQL connection failed; the pool replaces it') });
+    logger.info({ database: database.description }, `database: ${database.dialect}, migrated`);
+    // Who is online must agree across processes: in Redis when the layer is.
+    let presence: PresenceStore;
+    if (config.channelLayerUrl) {
+      const { RedisPresenceStore } = await import('switchboard/layers/redis');
+      presence = new RedisPresenceStore({ url: config.channelLayerUrl, prefix: options.redisPrefix ?? 'sb:demo:' });
+    } else {
+      presence = new InMemoryPresenceStore();
+    }
+    accounts = createAccounts({
+      database,
+      channelLayer,
+      presence,
+      secretKey,
+      logger,
+      ...(options.accounts?.scrypt ? { scrypt: options.accounts.scrypt } : {}),
+      ...(options.accounts?.rateLimits ? { rateLimits: options.accounts.rateLimits } : {}),
+    });
+    // ALLOWED_ORIGINS is checked now; the default list needs the bound port, so it is set after listen().
+    let origins: readonly OriginPattern[] = config.allowedOrigins ? allowedOriginPatterns(config.allowedOrigins, config.host, config.port) : [];
     const systems = options.systems ?? loadSystemsConfig();
     // Sensor readings and dice rooms: in Redis when the layer is (every process must see the same
     // rooms and history), in memory otherwise.
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
-    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey } });
+    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
     await http.ready();
     const router = new ProtocolTypeRouter({
       http: http.routing,
-      websocket: createWebsocketApplication({ readingsStore: stores.readingsStore, gameStore: stores.gameStore }),
+      websocket: createWebsocketApplication(
+        { readingsStore: stores.readingsStore, gameStore: stores.gameStore },
+        {
+          sessions: accounts.sessions,
+          users: accounts.userStore,
+          presence,
+          messages: accounts.messages,
+          statuses: accounts.statuses,
+          allowedOrigins: () => origins,
+        },
+      ),
     });
     server = new SwitchboardServer(router, {
       host: config.host,
@@ -86,9 +144,12 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       maxSendQueueBytes: config.maxSendQueueBytes,
     });
     const address = await server.listen();
+    if (!config.allowedOrigins) origins = allowedOriginPatterns(undefined, config.host, address.port);
     const running = server;
     const app = http;
     const systemStores = stores;
+    const db = database;
+    const acc = accounts;
     let closing: Promise<void> | undefined;
     return {
       url: baseUrl(config.host, address.port),
@@ -96,12 +157,18 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       server: running,
       channelLayer,
       apiKey,
+      database: db,
+      accounts: acc,
+      allowedOrigins: origins,
       close() {
         closing ??= (async () => {
           await running.close();
           await app.close();
+          // After the consumers' disconnect(): they remove their presence and notify through the layer.
+          await acc.close();
           await channelLayer.close();
           await systemStores.close();
+          await db.close();
         })();
         return closing;
       },
@@ -111,6 +178,8 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     await http?.close().catch(() => undefined);
     await channelLayer.close().catch(() => undefined);
     await stores?.close().catch(() => undefined);
+    await accounts?.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
     throw err;
   }
 }

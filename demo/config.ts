@@ -4,7 +4,8 @@
  * before it serves anything (SEEDS.md: the seeds' Redis port typo went unnoticed until the first
  * message).
  */
-import { ConfigError } from 'switchboard';
+import { ConfigError, parseOriginPatterns } from 'switchboard';
+import { parseDatabaseUrl } from './db/database.js';
 
 /** Log levels `LOG_LEVEL` accepts (pino's). */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -28,7 +29,25 @@ export interface DemoConfig {
   readonly heartbeatIntervalMs: number;
   /** Bytes queued for a client that stopped reading before it is closed with 1013. */
   readonly maxSendQueueBytes: number;
+  /**
+   * `DATABASE_URL` as given (checked with `parseDatabaseUrl`), or `undefined` for the SQLite file
+   * `./data/switchboard.sqlite3`.
+   */
+  readonly databaseUrl: string | undefined;
+  /**
+   * `SECRET_KEY` (signs CSRF tokens), at least {@link MIN_SECRET_KEY_CHARS} characters, or
+   * `undefined`: the demo then uses the key stored in `data/secret-key`, generated at first start.
+   */
+  readonly secretKey: string | undefined;
+  /**
+   * `ALLOWED_ORIGINS` split on commas (patterns checked with `parseOriginPatterns`), or `undefined`:
+   * the server's own host and port plus `localhost`, `127.0.0.1` and `[::1]` on that port.
+   */
+  readonly allowedOrigins: readonly string[] | undefined;
 }
+
+/** Shortest `SECRET_KEY` accepted (a generated one has 43 characters: 32 random bytes, base64url). */
+export const MIN_SECRET_KEY_CHARS = 32;
 
 /** One row of the configuration table (the README's table is checked against these rows). */
 export interface ConfigVariable {
@@ -61,6 +80,21 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'SWITCHBOARD_API_KEY',
     default: 'generated (data/api-key)',
     meaning: 'bearer key of `POST /api/publish` (what `switchboard send` uses without Redis), at least 16 characters; unset: generated at first start, stored with mode 0600 and printed once',
+  },
+  {
+    name: 'DATABASE_URL',
+    default: 'unset (SQLite file data/switchboard.sqlite3)',
+    meaning: 'accounts, sessions and chat history: `postgres://user:password@host:5432/db` for PostgreSQL, `sqlite:<file>` (or `sqlite::memory:`) for SQLite; migrations run at start',
+  },
+  {
+    name: 'SECRET_KEY',
+    default: 'generated (data/secret-key)',
+    meaning: `signs CSRF tokens (HMAC-SHA256 of the session id), at least ${MIN_SECRET_KEY_CHARS} characters; unset: generated at first start and stored with mode 0600; every process of one site needs the same key`,
+  },
+  {
+    name: 'ALLOWED_ORIGINS',
+    default: 'unset (own host and port, localhost)',
+    meaning: 'comma-separated origins whose pages may open WebSockets (`https://example.com`, `.example.com`, `localhost:8000`, or `*`); another `Origin` gets 403 before the upgrade; a handshake without `Origin` (not a browser) is let through',
   },
 ];
 
@@ -150,5 +184,32 @@ export function loadConfig(env: Env = process.env): DemoConfig {
     maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 1_048_576, 1, 2 ** 31 - 1, 'use a size in bytes of at least 1'),
     heartbeatIntervalMs: integer(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 0, 2 ** 31 - 1, 'use milliseconds (0 disables the heartbeat)'),
     maxSendQueueBytes: integer(env, 'MAX_SEND_QUEUE_BYTES', 4_194_304, 1, 2 ** 31 - 1, 'use a size in bytes of at least 1'),
+    databaseUrl: databaseUrl(env),
+    secretKey: secretKey(env),
+    allowedOrigins: allowedOrigins(env),
   };
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const value = raw(env, 'DATABASE_URL');
+  if (value !== undefined) parseDatabaseUrl(value); // throws a ConfigError naming DATABASE_URL
+  return value;
+}
+
+function secretKey(env: Env): string | undefined {
+  const value = raw(env, 'SECRET_KEY');
+  if (value === undefined) return undefined;
+  if (/\s/.test(value)) throw new ConfigError('SECRET_KEY', 'the key contains whitespace; use e.g. SECRET_KEY=$(openssl rand -hex 32), or unset it to have one generated');
+  if (value.length < MIN_SECRET_KEY_CHARS) {
+    throw new ConfigError('SECRET_KEY', `the key has ${value.length} characters, fewer than ${MIN_SECRET_KEY_CHARS}; use e.g. SECRET_KEY=$(openssl rand -hex 32), or unset it to have one generated`);
+  }
+  return value;
+}
+
+function allowedOrigins(env: Env): readonly string[] | undefined {
+  const value = raw(env, 'ALLOWED_ORIGINS');
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  parseOriginPatterns(list, 'ALLOWED_ORIGINS'); // throws a ConfigError naming ALLOWED_ORIGINS
+  return list;
 }

@@ -1,17 +1,22 @@
 /**
- * The demo's HTTP side (Fastify): pages rendered with Eta (escaping on), static files, and the
- * guest-name cookie the chat consumer reads. Switchboard's server hands it every non-upgrade
+ * The demo's HTTP side (Fastify): pages rendered with Eta (escaping on), static files, the
+ * guest-name cookie the chat consumer reads, and (with accounts) the account pages and the
+ * session cookie shared with the WebSocket side. Switchboard's server hands it every non-upgrade
  * request through `app.routing` and writes the access log itself, so Fastify's logger is off.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { Eta } from 'eta';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ChannelLayer } from 'switchboard';
-import { GUEST_COOKIE, ROOM_NAME_PATTERN, isGuestName, isValidRoomName, newGuestName } from './consumers/chat.js';
+import type { Accounts } from './accounts/accounts.js';
+import { visitorOf } from './accounts/http-session.js';
+import { registerAccountPages } from './accounts/pages.js';
+import { GUEST_COOKIE, ROOM_NAME_PATTERN, isGuestName, isMembersOnlyRoom, isValidRoomName, newGuestName } from './consumers/chat.js';
 import { registerIotApi } from './iot/ingest-api.js';
 import type { ReadingsStore } from './iot/readings-store.js';
 import { registerSystemPages } from './systems-http.js';
@@ -47,7 +52,7 @@ const SYSTEMS: readonly SystemLink[] = [
   },
   { name: 'Chat rooms', href: '/chat/', live: true, summary: 'Pick a room; everyone in it sees every message at once.' },
   { name: 'Dice game rooms', href: '/game/', live: true, summary: 'Players in a room take turns rolling a die until the game ends.' },
-  { name: 'Who is online', href: '/users/', live: false, summary: 'Sign up and log in; every open page shows who is online, live.' },
+  { name: 'Who is online', href: '/users/', live: true, summary: 'Sign up and log in; every open page shows who is online, live.' },
   { name: 'Backend push', href: '/chat/chat_room/', live: false, summary: 'A command in another process sends a message to every browser in the chat_room room.' },
 ];
 
@@ -90,6 +95,12 @@ export interface HttpAppOptions {
    * naming `IOT_API_KEY`). Without this option the API is not routed.
    */
   iot?: { channelLayer: ChannelLayer; store: ReadingsStore; apiKey: string | undefined };
+  /**
+   * Accounts (demo/accounts/): `/sign_up/`, `/log_in/`, `/log_out/`, `/users/`; logged-in
+   * visitors shown under their username; rooms `members-…` redirect guests to `/log_in/`.
+   * Without it those pages are not routed and every visitor is a guest.
+   */
+  accounts?: Accounts;
 }
 
 /**
@@ -100,7 +111,7 @@ export interface HttpAppOptions {
  * `GET /chat/<room>/` (room page; a name outside `^[A-Za-z0-9_-]{1,64}$` answers 400),
  * `GET /chat/<room>` (redirects to the slash form, as Django's APPEND_SLASH), `/static/*`;
  * from systems-http.ts `GET /one/`, `/two/`, `/game/`, `/game/<room>/` and `/vendor/*` (Chart.js);
- * with `options.iot`, `POST /api/iot/<sensor>/readings`.
+ * with `options.iot`, `POST /api/iot/<sensor>/readings`; with `options.accounts`, demo/accounts/pages.ts.
  */
 export async function createHttpApp(options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const root = options.root ?? demoRoot();
@@ -120,6 +131,17 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   const page = (reply: FastifyReply, status: number, view: string, data: Record<string, unknown>): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').send(eta.render(view, data));
 
+  const accounts = options.accounts;
+  /**
+   * The layout's `username` (who the visitor is shown as) and `account` (the logged-in username,
+   * `null` for a guest; left out without accounts).
+   */
+  const who = async (request: FastifyRequest, reply: FastifyReply): Promise<{ username: string; account?: string | null }> => {
+    if (!accounts) return { username: guestName(request, reply) };
+    const { user } = await visitorOf(request, accounts);
+    return user.isAuthenticated ? { username: user.username, account: user.username } : { username: guestName(request, reply), account: null };
+  };
+
   const errorPage = (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -127,39 +149,48 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
     heading: string,
     message: string,
     back?: { href: string; label: string },
-  ): FastifyReply => page(reply, status, 'error', { title: heading, status, heading, message, back, username: guestName(request, reply) });
+  ): Promise<FastifyReply> => who(request, reply).then((w) => page(reply, status, 'error', { title: heading, status, heading, message, back, ...w }));
 
   await app.register(fastifyStatic, { root: join(root, 'public'), prefix: '/static/', index: false, maxAge: '1h' });
 
-  app.get('/', async (request, reply) => page(reply, 200, 'home', { title: 'Home', systems: SYSTEMS, username: guestName(request, reply) }));
+  app.get('/', async (request, reply) => page(reply, 200, 'home', { title: 'Home', systems: SYSTEMS, accounts: accounts !== undefined, ...(await who(request, reply)) }));
 
   app.get<{ Querystring: { room?: string | string[] } }>('/chat/', async (request, reply) => {
-    const username = guestName(request, reply);
+    const visitor = await who(request, reply);
     const room = request.query.room;
-    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, username });
+    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, ...visitor });
     const name = Array.isArray(room) ? room[0] ?? '' : room.trim();
     if (!isValidRoomName(name)) {
-      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: roomNameProblem(name), username });
+      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: roomNameProblem(name), ...visitor });
     }
     return reply.redirect(`/chat/${name}/`, 303);
   });
 
   app.get<{ Params: { room: string } }>('/chat/:room/', async (request, reply) => {
-    const username = guestName(request, reply);
     const room = request.params.room;
     if (!isValidRoomName(room)) {
       return errorPage(request, reply, 400, 'Invalid room name', roomNameProblem(room), { href: '/chat/', label: 'Choose another room' });
     }
+    const visitor = await who(request, reply);
+    // Members-only rooms: a guest logs in first (the socket would close with 4401 anyway).
+    if (accounts && isMembersOnlyRoom(room) && !visitor.account) return reply.redirect(`/log_in/?next=${encodeURIComponent(`/chat/${room}/`)}`, 303);
     // As Django's json_script: "<" escaped so the JSON can never close the <script> element.
     const roomJson = JSON.stringify(room).replace(/</g, '\\u003c');
-    return page(reply, 200, 'chat-room', { title: `Room ${room}`, room, roomJson, username });
+    return page(reply, 200, 'chat-room', { title: `Room ${room}`, room, roomJson, membersOnly: isMembersOnlyRoom(room), ...visitor });
   });
 
   app.get<{ Params: { room: string } }>('/chat/:room', async (request, reply) => reply.redirect(`/chat/${encodeURIComponent(request.params.room)}/`, 301));
 
   // Word stream, IoT chart and dice pages (/one/, /two/, /game/, /game/<room>/) and Chart.js.
-  await registerSystemPages(app, { render: (view, data) => eta.render(view, data), username: guestName });
+  await registerSystemPages(app, { render: (view, data) => eta.render(view, data), username: async (request, reply) => (await who(request, reply)).username });
   if (options.iot) registerIotApi(app, options.iot);
+  if (accounts) {
+    await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+    registerAccountPages(app, {
+      accounts,
+      page: async (request, reply, status, view, data) => page(reply, status, view, { ...(await who(request, reply)), ...data }),
+    });
+  }
 
   // Browsers ask for it on every first visit; answer without an error page or a 404 in the log.
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());

@@ -2,8 +2,12 @@
  * The demo's WebSocket routes (Channels `routing.py`). Seed paths are kept so the seeds' own page
  * scripts work unchanged (DESIGN.md §5).
  */
-import { CookieMiddleware, URLRouter, path } from 'switchboard';
+import { AuthMiddlewareStack, CookieMiddleware, URLRouter, path, type OriginPattern, type PresenceStore, type Route, type SessionStore, type UserStore, type WebsocketApplication } from 'switchboard';
+import { AccountConnections } from './accounts/connections.js';
+import { BrowserOriginValidator } from './accounts/origin-check.js';
 import { ChatConsumer } from './consumers/chat.js';
+import { UsersConsumer, type StatusSnapshot } from './consumers/users.js';
+import type { ChatMessageRepository } from './db/messages.js';
 import { systemRoutes, type SystemDeps } from './systems-routes.js';
 
 /** Chat rooms: seed 001/000 rooms, and seed 002's single room at `ws/chat/`. */
@@ -12,14 +16,45 @@ export const websocketRoutes = [
   path('ws/chat/<roomName>/', ChatConsumer),
 ];
 
+/** What the accounts-aware application needs (the demo builds it from `Accounts`). */
+export interface AccountDeps {
+  /** Sessions shared with the HTTP pages (the `sessionid` cookie). */
+  sessions: SessionStore;
+  /** Looks up the session's user. */
+  users: UserStore;
+  /** Open connections of logged-in users (who is online). */
+  presence: PresenceStore;
+  /** Chat storage and history. */
+  messages: ChatMessageRepository;
+  /** The `/users/` socket's opening snapshot. */
+  statuses: StatusSnapshot;
+  /** Allowed origins, read at each handshake (the default list depends on the bound port). */
+  allowedOrigins: () => readonly OriginPattern[];
+}
+
 /**
- * The WebSocket application: cookies parsed into `scope.cookies` (the chat reads its guest name
- * there), then routed by path. An unrouted path is refused with HTTP 404 before the upgrade.
+ * The WebSocket application.
  *
- * @param systems - stores for the word stream, IoT chart and dice rooms (`ws/any_url/`,
- *   `ws/words/`, `ws/two_url/`, `ws/iot/<sensor>/`, `ws/game/<room>/`, see systems-routes.ts);
- *   without them only the chat is routed.
+ * Without `accounts` (unit tests of the chat): cookies parsed into `scope.cookies` (the chat reads
+ * its guest name there), then routed by path: the chat only, or with `systems` the word stream,
+ * IoT chart and dice rooms too (`ws/any_url/`, `ws/words/`, `ws/two_url/`, `ws/iot/<sensor>/`,
+ * `ws/game/<room>/`, see systems-routes.ts).
+ *
+ * With `accounts` (the demo): origin check (a foreign `Origin` gets 403 before the upgrade) →
+ * `AuthMiddlewareStack` (cookies, the shared session, `scope.user`) → {@link AccountConnections}
+ * (presence, log-out closes) → routes: chat with history, `users/` (seed 003's path, the page's
+ * own), and the systems. An unrouted path is refused with HTTP 404 before the upgrade.
  */
-export function createWebsocketApplication(systems?: SystemDeps): CookieMiddleware {
-  return new CookieMiddleware(new URLRouter(systems ? [...websocketRoutes, ...systemRoutes(systems)] : websocketRoutes));
+export function createWebsocketApplication(systems?: SystemDeps, accounts?: AccountDeps): WebsocketApplication {
+  const extra: Route[] = systems ? systemRoutes(systems) : [];
+  if (!accounts) return new CookieMiddleware(new URLRouter([...websocketRoutes, ...extra]));
+  const chat = ChatConsumer.withHistory(accounts.messages);
+  const routes = [
+    path('ws/chat/', chat),
+    path('ws/chat/<roomName>/', chat),
+    path('users/', UsersConsumer.configure(accounts.statuses), 'users'),
+    ...extra,
+  ];
+  const tracked = new AccountConnections(new URLRouter(routes), { presence: accounts.presence });
+  return new BrowserOriginValidator(new AuthMiddlewareStack(tracked, { sessions: accounts.sessions, users: accounts.users }), accounts.allowedOrigins);
 }

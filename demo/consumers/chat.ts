@@ -7,11 +7,18 @@
  * - The client sends `{"message": "..."}`; a `username` it sends is ignored (the seeds trusted it,
  *   so anyone could post as anyone). Everyone in the room, sender included, receives
  *   `{"message": "...", "username": "..."}` with the server-assigned name.
- * - Until accounts exist, the name is a guest name from the `sb_guest` cookie that the HTTP pages
- *   set; a connection without a valid one gets a fresh guest name of its own.
+ * - A logged-in user (`scope.user`, from the session by `AuthMiddlewareStack`) posts under their
+ *   username; a guest under the guest name from the `sb_guest` cookie that the HTTP pages set (a
+ *   connection without a valid one gets a fresh guest name of its own).
+ * - Rooms named `members-…` are for logged-in users: a guest is accepted and closed with 4401.
+ * - With a message store (`ChatConsumer.withHistory(repository)`, as the demo routes it), each
+ *   message is stored before it is sent, and a new connection first gets the room's last
+ *   {@link HISTORY_MESSAGES} messages, oldest first, in the same `{"message", "username"}` frames,
+ *   then live ones. Pushes from outside (seed 002's `send_message`) are shown, not stored.
  */
 import { randomInt } from 'node:crypto';
 import { BadRequestError, CloseCode, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import type { ChatMessageRepository } from '../db/messages.js';
 
 /** Room names a client may use: the characters of a group name, short enough for a URL. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -28,11 +35,24 @@ export const GUEST_COOKIE = 'sb_guest';
 /** Shape of a guest name; a cookie value of any other shape is ignored. */
 export const GUEST_NAME_PATTERN = /^guest-[a-z0-9]{4,12}$/;
 
+/** Rooms whose name starts with this are for logged-in users only. */
+export const MEMBERS_ONLY_PREFIX = 'members-';
+
+/** Stored messages a new connection gets first. */
+export const HISTORY_MESSAGES = 50;
+
 /** The event a chat message travels as on the channel layer. */
 export interface ChatMessageEvent extends LayerMessage {
   readonly type: 'chat.message';
   /** Sent to every member as is: one object per `groupSend`, encoded once (DESIGN.md §7). */
   readonly payload: { readonly message: string; readonly username: string };
+  /** Id of the stored message, when stored: a member whose history already had it skips it. */
+  readonly id?: number;
+}
+
+/** Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}). */
+export function isMembersOnlyRoom(roomName: string | undefined): boolean {
+  return roomName !== undefined && roomName.startsWith(MEMBERS_ONLY_PREFIX);
 }
 
 const GUEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -76,18 +96,44 @@ export function groupForRoom(roomName: string | undefined): string | null {
  * (invalid JSON: `SB_ERR_INVALID_JSON`); the fifth bad frame closes the connection with 4400.
  */
 export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
+  /** Where messages are stored and history read; `null`: neither (see {@link ChatConsumer.withHistory}). */
+  static messages: ChatMessageRepository | null = null;
+
+  /** A subclass that stores messages in `messages` and sends the last ones on open. */
+  static withHistory(messages: ChatMessageRepository): typeof ChatConsumer {
+    const configured = class extends ChatConsumer {};
+    Object.defineProperties(configured, { messages: { value: messages }, name: { value: 'ChatConsumer' } });
+    return configured;
+  }
+
   /** The room's group, or `null` when the room name is refused. */
   readonly group: string | null = groupForRoom(this.scope.urlRoute.kwargs.roomName);
 
   /** Joined before `connect()`; none for a refused room name (it would not be a valid group). */
   override groups: readonly string[] = this.group === null ? [] : [this.group];
 
-  /** The name this connection posts as: the `sb_guest` cookie when well-formed, else a fresh guest name. */
-  readonly username: string = isGuestName(this.scope.cookies[GUEST_COOKIE]) ? this.scope.cookies[GUEST_COOKIE]! : newGuestName();
+  /**
+   * The name this connection posts as: the logged-in user's username; for a guest the `sb_guest`
+   * cookie when well-formed, else a fresh guest name. Never what the client sends.
+   */
+  readonly username: string = this.scope.user?.isAuthenticated
+    ? this.scope.user.username
+    : isGuestName(this.scope.cookies[GUEST_COOKIE])
+      ? this.scope.cookies[GUEST_COOKIE]!
+      : newGuestName();
 
-  override connect(): void {
+  /** Highest stored id sent in the history: live events up to it were already shown. */
+  #historyUntil = 0;
+
+  /** The room as stored: the name, or `chat_room` for seed 002's single room. */
+  get #room(): string {
+    return this.group!.slice('chat_'.length);
+  }
+
+  override async connect(): Promise<void> {
+    const roomName = this.scope.urlRoute.kwargs.roomName;
     if (this.group === null) {
-      this.logger.info({ roomName: this.scope.urlRoute.kwargs.roomName }, `chat: refused room name; allowed: ${ROOM_NAME_PATTERN.source}`);
+      this.logger.info({ roomName }, `chat: refused room name; allowed: ${ROOM_NAME_PATTERN.source}`);
       this.close(CloseCode.FORBIDDEN, 'invalid room name');
       return;
     }
@@ -97,12 +143,35 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
       return;
     }
     this.accept();
+    if (isMembersOnlyRoom(roomName) && !this.scope.user?.isAuthenticated) {
+      // Accepted first so the page sees the code (a refused handshake is only "1006" to a browser).
+      this.close(CloseCode.UNAUTHORIZED, 'members only: log in to enter this room');
+      return;
+    }
+    const messages = (this.constructor as typeof ChatConsumer).messages;
+    if (messages) {
+      // Live events arriving meanwhile queue behind connect(), so they follow the history.
+      for (const m of await messages.recent(this.#room, HISTORY_MESSAGES)) {
+        this.sendJson({ message: m.message, username: m.username });
+        this.#historyUntil = m.id;
+      }
+    }
   }
 
   /** `content` comes from the client: validated here, and its `username` ignored. */
   override async receiveJson(content: unknown): Promise<void> {
     const message = validateMessage(content);
-    const event: ChatMessageEvent = { type: 'chat.message', payload: { message, username: this.username } };
+    const messages = (this.constructor as typeof ChatConsumer).messages;
+    let id: number | undefined;
+    if (messages) {
+      try {
+        id = (await messages.add({ room: this.#room, username: this.username, message })).id;
+      } catch (err) {
+        // The room still gets the message; it is only missing from later histories.
+        this.logger.error({ err, room: this.#room }, 'chat: storing the message failed; sent without storing');
+      }
+    }
+    const event: ChatMessageEvent = { type: 'chat.message', payload: { message, username: this.username }, ...(id === undefined ? {} : { id }) };
     await this.channelLayer!.groupSend(this.group!, event);
   }
 
@@ -114,6 +183,8 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
    * push); anything else is logged and dropped.
    */
   chatMessage(event: LayerMessage): void {
+    const id = event['id'];
+    if (typeof id === 'number' && id <= this.#historyUntil) return; // already in the history sent
     const payload = event['payload'];
     if (payload !== null && typeof payload === 'object') {
       this.sendJson(payload);

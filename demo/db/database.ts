@@ -161,13 +161,40 @@ export async function openDatabase(url?: string, options: OpenDatabaseOptions = 
   const database = target.dialect === 'sqlite' ? openSqlite(target.path) : await openPostgres(target.url, options.poolSize ?? 10, options.onPoolError);
   if (options.migrate ?? true) {
     try {
-      await migrateToLatest(database.db);
+      await migrateWithRetry(database);
     } catch (err) {
       await database.close();
       throw err;
     }
   }
   return database;
+}
+
+/** Whether `err` (or its cause) is SQLite's "another connection holds the lock". */
+function isSqliteBusy(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs the migrations; on SQLite retries when another process holds the lock. Kysely takes no
+ * migration lock on SQLite, and two processes starting on one file (the multi-process demo) both
+ * begin a deferred transaction: the one that loses the upgrade to a write lock gets `SQLITE_BUSY`
+ * at once, which `busy_timeout` does not cover. Its retry finds the migrations applied.
+ */
+async function migrateWithRetry(database: Database): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(database.db);
+      return;
+    } catch (err) {
+      if (database.dialect !== 'sqlite' || attempt >= 20 || !isSqliteBusy(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+    }
+  }
 }
 
 function openSqlite(path: string): Database {

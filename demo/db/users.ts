@@ -44,10 +44,22 @@ export interface User {
   readonly createdAt: number;
 }
 
-/** @throws {@link InvalidUsernameError} unless `username` matches {@link USERNAME_PATTERN}. */
+/**
+ * Names a sign-up may not take, ignoring case: the chat shows guests as `guest-…` and pushes from
+ * the command line as `server`, so an account under those names could pass for them.
+ */
+export const RESERVED_USERNAME_PATTERN = /^(guest-.*|server|archive|admin)$/i;
+
+/**
+ * @throws {@link InvalidUsernameError} unless `username` matches {@link USERNAME_PATTERN} and not
+ *   {@link RESERVED_USERNAME_PATTERN}.
+ */
 export function validateUsername(username: unknown): string {
   if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
     throw new InvalidUsernameError('usernames have 1 to 32 characters: letters A-Z a-z, digits, and _ . -');
+  }
+  if (RESERVED_USERNAME_PATTERN.test(username)) {
+    throw new InvalidUsernameError(`the username ${JSON.stringify(username)} is reserved (guest-…, server, archive and admin are); choose another`);
   }
   return username;
 }

@@ -7,8 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { createCreateUserCommand } from './createuser.js';
 import { createSendCommand } from './send.js';
 import { createServeCommand } from './serve.js';
+import { createSimulateSensorCommand } from './simulate-sensor.js';
 import { createWorkerCommand } from './worker.js';
 
 /** The package version, from the package.json two levels above `dist/src/cli/`. */
@@ -36,7 +38,7 @@ const program = new Command('switchboard')
   .showHelpAfterError('(run with --help for usage)')
   .showSuggestionAfterError();
 
-for (const command of [createServeCommand(), createSendCommand(), createWorkerCommand()]) {
+for (const command of [createServeCommand(), createSendCommand(), createWorkerCommand(), createSimulateSensorCommand(), createCreateUserCommand()]) {
   program.addCommand(command.showHelpAfterError('(run with --help for usage)'));
 }
 for (const command of [program, ...program.commands]) {

@@ -39,6 +39,9 @@ describe('loadConfig', () => {
       maxPayloadBytes: 1_048_576,
       heartbeatIntervalMs: 30_000,
       maxSendQueueBytes: 4_194_304,
+      databaseUrl: undefined,
+      secretKey: undefined,
+      allowedOrigins: undefined,
     });
   });
 
@@ -51,6 +54,9 @@ describe('loadConfig', () => {
       MAX_PAYLOAD_BYTES: '2048',
       HEARTBEAT_INTERVAL_MS: '0',
       MAX_SEND_QUEUE_BYTES: '65536',
+      DATABASE_URL: 'postgres://u@db.example:5432/sb',
+      SECRET_KEY: 'k'.repeat(32),
+      ALLOWED_ORIGINS: 'https://example.com, .example.org',
     });
     assert.deepEqual(config, {
       port: 0,
@@ -60,6 +66,9 @@ describe('loadConfig', () => {
       maxPayloadBytes: 2048,
       heartbeatIntervalMs: 0,
       maxSendQueueBytes: 65536,
+      databaseUrl: 'postgres://u@db.example:5432/sb',
+      secretKey: 'k'.repeat(32),
+      allowedOrigins: ['https://example.com', '.example.org'],
     });
   });
 
@@ -90,17 +99,19 @@ describe('loadConfig', () => {
 
   it('documents exactly the variables it reads', () => {
     const names = CONFIG_VARIABLES.map((v) => v.name);
-    assert.deepEqual(names, ['PORT', 'HOST', 'CHANNEL_LAYER_URL', 'LOG_LEVEL', 'MAX_PAYLOAD_BYTES', 'HEARTBEAT_INTERVAL_MS', 'MAX_SEND_QUEUE_BYTES', 'SWITCHBOARD_API_KEY']);
+    assert.deepEqual(names, ['PORT', 'HOST', 'CHANNEL_LAYER_URL', 'LOG_LEVEL', 'MAX_PAYLOAD_BYTES', 'HEARTBEAT_INTERVAL_MS', 'MAX_SEND_QUEUE_BYTES', 'SWITCHBOARD_API_KEY', 'DATABASE_URL', 'SECRET_KEY', 'ALLOWED_ORIGINS']);
     // Every variable the table lists is read: a bad value of each is refused (string ones excepted).
-    for (const name of names.filter((n) => n !== 'HOST' && n !== 'CHANNEL_LAYER_URL' && n !== 'LOG_LEVEL' && n !== 'SWITCHBOARD_API_KEY')) {
+    for (const name of names.filter((n) => n !== 'HOST' && n !== 'CHANNEL_LAYER_URL' && n !== 'LOG_LEVEL' && n !== 'SWITCHBOARD_API_KEY' && n !== 'ALLOWED_ORIGINS')) {
       assertConfigError({ [name]: 'x' }, name);
     }
+    assertConfigError({ ALLOWED_ORIGINS: 'https://example.com/' }, 'ALLOWED_ORIGINS');
   });
 
   it('matches the README configuration table', { skip: existsSync(readme) ? false : 'no README.md yet' }, () => {
     const lines = readFileSync(readme, 'utf8').split('\n');
     for (const v of [...CONFIG_VARIABLES, ...SYSTEMS_CONFIG_VARIABLES]) {
-      const row = lines.find((l) => l.trimStart().startsWith('|') && l.includes(`\`${v.name}\``));
+      // The row whose first cell is the variable (other tables mention variables in their text).
+      const row = lines.find((l) => l.trimStart().startsWith(`| \`${v.name}\` |`));
       assert.ok(row, `README.md has no table row for ${v.name}`);
       assert.ok(row.includes(v.default), `README.md row for ${v.name} does not give the default ${v.default}: ${row}`);
     }

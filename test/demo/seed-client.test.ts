@@ -46,7 +46,7 @@ describe('demo with a seed-protocol client', () => {
   }
 
   before(async () => {
-    demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1' }));
+    demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }));
     wsBase = demo.url.replace(/^http/, 'ws');
   });
 
@@ -110,7 +110,7 @@ describe('demo HTTP pages', () => {
   let demo: RunningDemo;
 
   before(async () => {
-    demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1' }));
+    demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }));
   });
 
   after(async () => {

@@ -4,15 +4,14 @@
  * room sees none; a message that looks like HTML shows as text.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumSkip, launchChromium, watchScriptErrors } from './browser.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from 'switchboard/testing';
 import { startDemo, type RunningDemo } from '../../demo/app.js';
 import { loadConfig } from '../../demo/config.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && process.env['REQUIRE_SERVICES'] !== '1' ? `${CHROMIUM} is missing (apt-get install -y chromium)` : false;
+const skip = chromiumSkip;
 
 describe('chat rooms in a browser', { skip }, () => {
   let demo: RunningDemo;
@@ -22,11 +21,8 @@ describe('chat rooms in a browser', { skip }, () => {
   const scriptErrors = new WeakMap<Page, string[]>();
 
   before(async () => {
-    demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1' }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }));
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -39,12 +35,7 @@ describe('chat rooms in a browser', { skip }, () => {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('dialog', (dialog) => {
-      errors.push(`dialog opened: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
+    const errors = watchScriptErrors(page);
     scriptErrors.set(page, errors);
     await page.goto(new URL(path, demo.url).href);
     await page.waitForSelector('#chat[data-state="open"]', { timeout: 10_000 });

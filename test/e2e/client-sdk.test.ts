@@ -5,16 +5,15 @@
  * final close code (4403), as `src/close-codes.ts` says.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumSkip, launchChromium } from './browser.js';
+import type { Browser, Page } from 'playwright-core';
 import { CloseCode, InMemoryChannelLayer, JsonWebsocketConsumer, ProtocolTypeRouter, SwitchboardServer, URLRouter, path } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && process.env['REQUIRE_SERVICES'] !== '1' ? `${CHROMIUM} is missing (apt-get install -y chromium)` : false;
+const skip = chromiumSkip;
 const BUNDLE = new URL('../../public/switchboard-client.js', import.meta.url);
 
 /** Echoes `{echo}`; `{close: code}` makes the server close the connection with that code. */
@@ -72,10 +71,7 @@ describe('browser client SDK (SwitchboardSocket)', { skip }, () => {
   before(async () => {
     layer = new InMemoryChannelLayer();
     await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

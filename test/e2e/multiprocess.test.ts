@@ -15,8 +15,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './browser.js';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { waitFor } from 'switchboard/testing';
 
@@ -195,12 +195,7 @@ describe('two demo processes on Redis', async () => {
   });
 
   it('browser pages on process A and process B share a room, and switchboard send reaches both', { skip }, async () => {
-    const CHROMIUM = '/usr/bin/chromium';
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install -y chromium)`);
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser: Browser = await launchChromium();
     try {
       const open = async (port: number): Promise<Page> => {
         const page = await (await browser.newContext()).newPage();

@@ -10,9 +10,9 @@
  * - `/`: the home page lists the six systems, each with a sentence, and its links work.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumSkip, launchChromium, watchScriptErrors } from './browser.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../demo/app.js';
 import { loadConfig } from '../../demo/config.js';
 
@@ -27,8 +27,7 @@ declare const document: { getElementById(id: string): PageElement | null; queryS
 declare const window: unknown;
 declare const MutationObserver: new (callback: () => void) => { observe(target: PageElement, options: Record<string, boolean>): void };
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && process.env['REQUIRE_SERVICES'] !== '1' ? `${CHROMIUM} is missing (apt-get install -y chromium)` : false;
+const skip = chromiumSkip;
 const IOT_KEY = 'iot-e2e-test-key-0123456789abcdef';
 const PUBLISH_KEY = 'publish-e2e-test-key-0123456789';
 
@@ -46,10 +45,7 @@ describe('word stream, IoT chart and dice rooms in a browser', { skip }, () => {
 
   before(async () => {
     demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', SECRET_KEY: 'test-secret-key-0123456789abcdef-0123' }), { systems: { iotApiKey: IOT_KEY, gameBoardSize: 20 }, apiKey: PUBLISH_KEY });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -62,12 +58,7 @@ describe('word stream, IoT chart and dice rooms in a browser', { skip }, () => {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('dialog', (dialog) => {
-      errors.push(`dialog opened: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
+    const errors = watchScriptErrors(page);
     scriptErrors.set(page, errors);
     const response = await page.goto(new URL(path, demo.url).href);
     assert.equal(response?.status(), 200, path);

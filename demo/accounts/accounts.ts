@@ -1,0 +1,138 @@
+/**
+ * The accounts side of the demo, assembled once per server: repositories on the database, the
+ * session store shared by HTTP and WebSocket, the presence store, rate limiters for log-in and
+ * sign-up, and the log-in/log-out signal listeners (the seed's `LoggedInUser` rows; closing a
+ * session's sockets through the channel layer at log-out).
+ */
+import { AuthSignals, RateLimiter, type ChannelLayer, type Logger, type PresenceEntry, type PresenceStore } from 'switchboard';
+import type { Database } from '../db/database.js';
+import { LoggedInUserRepository } from '../db/logged-in-users.js';
+import { ChatMessageRepository } from '../db/messages.js';
+import { DatabaseSessionStore } from '../db/sessions.js';
+import { DatabaseUserStore } from '../db/user-store.js';
+import { UserRepository, type ScryptParams } from '../db/users.js';
+import { LOGOUT_EVENT_TYPE, ONLINE_PRESENCE_GROUP, presenceKey, sessionGroup, type UserStatusPayload } from './connections.js';
+
+/** Attempts allowed per window. */
+export interface AttemptLimit {
+  /** Attempts in a burst, and per `windowMs` on average. */
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** The rate limits of the account forms (per process; see `RateLimiter`). */
+export interface AccountRateLimits {
+  /** Log-in posts per client IP. Default 20 per minute. */
+  readonly loginPerIp: AttemptLimit;
+  /** Log-in posts per username (any IP; reset by a successful log-in). Default 5 per minute. */
+  readonly loginPerUsername: AttemptLimit;
+  /** Sign-up posts per client IP. Default 10 per 10 minutes. */
+  readonly signUpPerIp: AttemptLimit;
+}
+
+/** Defaults of {@link AccountRateLimits} (OWASP Authentication Cheat Sheet, "Login Throttling"). */
+export const DEFAULT_ACCOUNT_RATE_LIMITS: AccountRateLimits = Object.freeze({
+  loginPerIp: { limit: 20, windowMs: 60_000 },
+  loginPerUsername: { limit: 5, windowMs: 60_000 },
+  signUpPerIp: { limit: 10, windowMs: 600_000 },
+});
+
+/** How long a session lives without a log-in (it only carries the CSRF token): one day. */
+export const ANONYMOUS_SESSION_TTL_MS = 24 * 3600 * 1000;
+
+/** How often expired sessions (and their `logged_in_users` rows) are deleted: hourly. */
+export const SESSION_PURGE_INTERVAL_MS = 3600 * 1000;
+
+/** Options of {@link createAccounts}. */
+export interface AccountsOptions {
+  database: Database;
+  channelLayer: ChannelLayer;
+  presence: PresenceStore;
+  /** Signs CSRF tokens (see csrf.ts). */
+  secretKey: string;
+  logger: Logger;
+  /** Cost of new password hashes. Default `DEFAULT_SCRYPT_PARAMS` (N = 2^15). */
+  scrypt?: ScryptParams;
+  /** Overrides of {@link DEFAULT_ACCOUNT_RATE_LIMITS}. */
+  rateLimits?: Partial<AccountRateLimits>;
+}
+
+/** Everything the account pages and consumers use. */
+export interface Accounts {
+  readonly database: Database;
+  readonly users: UserRepository;
+  readonly sessions: DatabaseSessionStore;
+  readonly userStore: DatabaseUserStore;
+  readonly loggedIn: LoggedInUserRepository;
+  readonly messages: ChatMessageRepository;
+  readonly presence: PresenceStore;
+  /** This server's own signal hub (not the process-wide one: tests run several servers in one process). */
+  readonly signals: AuthSignals;
+  readonly channelLayer: ChannelLayer;
+  readonly secretKey: string;
+  readonly logger: Logger;
+  readonly limits: { readonly loginPerIp: RateLimiter; readonly loginPerUsername: RateLimiter; readonly signUpPerIp: RateLimiter };
+  /**
+   * Every user with `is_logged_in` as the `/users/` page shows it: logged in (a live session row)
+   * **and** at least one open page (presence), by username ignoring case.
+   */
+  statuses(): Promise<UserStatusPayload[]>;
+  /** Stops the purge timer and the presence store (the database and layer belong to the caller). */
+  close(): Promise<void>;
+}
+
+/** Assembles {@link Accounts} and registers its signal listeners. */
+export function createAccounts(options: AccountsOptions): Accounts {
+  const { database, channelLayer, presence, logger } = options;
+  const db = database.db;
+  const users = new UserRepository(db, options.scrypt ? { scrypt: options.scrypt } : {});
+  const sessions = new DatabaseSessionStore(db);
+  const loggedIn = new LoggedInUserRepository(db);
+  const limits = { ...DEFAULT_ACCOUNT_RATE_LIMITS, ...options.rateLimits };
+  const signals = new AuthSignals();
+
+  // The seed's LoggedInUser: a row per logged-in session (logout deletes it with the session).
+  signals.on('user.logged_in', async ({ user, sessionKey }) => {
+    await loggedIn.add(Number(user.id), sessionKey);
+  });
+  // Close the session's sockets wherever they are; their disconnect updates presence.
+  signals.on('user.logged_out', async ({ sessionKey }) => {
+    if (sessionKey !== null) await channelLayer.groupSend(sessionGroup(sessionKey), { type: LOGOUT_EVENT_TYPE });
+  });
+
+  const purge = setInterval(() => {
+    sessions.purgeExpired().then(
+      (n) => n > 0 && logger.info({ sessions: n }, 'accounts: purged expired sessions'),
+      (err: unknown) => logger.warn({ err }, 'accounts: purging expired sessions failed; retrying in an hour'),
+    );
+  }, SESSION_PURGE_INTERVAL_MS);
+  purge.unref();
+
+  return {
+    database,
+    users,
+    sessions,
+    userStore: new DatabaseUserStore(users),
+    loggedIn,
+    messages: new ChatMessageRepository(db),
+    presence,
+    signals,
+    channelLayer,
+    secretKey: options.secretKey,
+    logger,
+    limits: {
+      loginPerIp: new RateLimiter(limits.loginPerIp),
+      loginPerUsername: new RateLimiter(limits.loginPerUsername),
+      signUpPerIp: new RateLimiter(limits.signUpPerIp),
+    },
+    async statuses() {
+      const [all, online] = await Promise.all([loggedIn.usersWithStatus(), presence.list(ONLINE_PRESENCE_GROUP)]);
+      const present = new Set(online.map((e: PresenceEntry) => e.key));
+      return all.map((u) => ({ username: u.username, is_logged_in: u.isLoggedIn && present.has(presenceKey(u.username)) }));
+    },
+    async close() {
+      clearInterval(purge);
+      await presence.close();
+    },
+  };
+}

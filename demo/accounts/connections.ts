@@ -1,0 +1,165 @@
+/**
+ * Who is online (seed 003), and logging a session's sockets out.
+ *
+ * {@link AccountConnections} sits inside `AuthMiddlewareStack` and wraps whatever consumer the
+ * router picked for a **logged-in** connection (chat, `/users/`, words, IoT, dice: every page's
+ * socket counts) in a subclass that:
+ * - joins the session's group (`session.<hash of the key>`), whose `account.logout` event closes
+ *   the socket with 4401; `/log_out/` sends it through the channel layer, so the sockets close on
+ *   whichever process holds them;
+ * - records the connection in the presence store (key: {@link presenceKey}) once the consumer accepted,
+ *   and removes it on disconnect. The store answers "first connection of this user" / "last one"
+ *   atomically across processes (RedisPresenceStore), so several tabs count once and the group
+ *   `users` gets exactly one `{"username", "is_logged_in": true}` when a user comes online and one
+ *   `false` when their last page closes (or they log out).
+ * Anonymous connections pass through untouched.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CloseCode,
+  asApplication,
+  type ConsumerClass,
+  type ConsumerInit,
+  type LayerMessage,
+  type PresenceStore,
+  type ResolvedConsumer,
+  type Scope,
+  type WebsocketApplication,
+  type WebsocketConsumer,
+  type WebsocketTarget,
+} from 'switchboard';
+
+/** The channel-layer group of every `/users/` page (the seed's `Group('users')`). */
+export const USERS_GROUP = 'users';
+
+/** The presence-store group that holds logged-in users' open connections. */
+export const ONLINE_PRESENCE_GROUP = 'users';
+
+/** Event type that closes every socket of a session with 4401 (handler `accountLogout`). */
+export const LOGOUT_EVENT_TYPE = 'account.logout';
+
+/** Event type of a status change sent to {@link USERS_GROUP} (handler `userStatus`). */
+export const USER_STATUS_EVENT_TYPE = 'user.status';
+
+/** The seed's message: sent as is to every `/users/` page. */
+export interface UserStatusPayload {
+  readonly username: string;
+  readonly is_logged_in: boolean;
+}
+
+/** A status change on the layer: `{type: 'user.status', payload: {username, is_logged_in}}`. */
+export interface UserStatusEvent extends LayerMessage {
+  readonly type: typeof USER_STATUS_EVENT_TYPE;
+  readonly payload: UserStatusPayload;
+}
+
+/**
+ * The group of one session's sockets: `session.` and 40 hex digits of SHA-256 of the key (the key
+ * itself never leaves the process: layer messages may sit in Redis).
+ */
+export function sessionGroup(sessionKey: string): string {
+  return `session.${createHash('sha256').update(sessionKey).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * A user's presence key: the username in lower case (usernames are unique ignoring case and never
+ * change). Not the id: ids restart at 1 in every database, and several test databases share one
+ * Redis.
+ */
+export function presenceKey(username: string): string {
+  return username.toLowerCase();
+}
+
+/** Builds the status event for `username`. */
+export function userStatusEvent(username: string, isLoggedIn: boolean): UserStatusEvent {
+  return { type: USER_STATUS_EVENT_TYPE, payload: { username, is_logged_in: isLoggedIn } };
+}
+
+/** Options of {@link AccountConnections}. */
+export interface AccountConnectionsOptions {
+  /** Where open connections of logged-in users are counted (Redis across processes). */
+  presence: PresenceStore;
+}
+
+type AnyConsumerClass = ConsumerClass<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Middleware: wraps the consumer of each logged-in connection as described in the module comment.
+ * Put it inside `AuthMiddlewareStack` (it reads `scope.user` and `scope.session`).
+ */
+export class AccountConnections implements WebsocketApplication {
+  readonly #inner: WebsocketApplication;
+  readonly #presence: PresenceStore;
+  readonly #wrapped = new WeakMap<AnyConsumerClass, AnyConsumerClass>();
+
+  /** @throws TypeError for a bad `inner`. */
+  constructor(inner: WebsocketTarget, options: AccountConnectionsOptions) {
+    this.#inner = asApplication(inner);
+    this.#presence = options.presence;
+  }
+
+  async resolve(scope: Scope): Promise<ResolvedConsumer | null> {
+    const resolved = await this.#inner.resolve(scope);
+    if (!resolved) return null;
+    const { user, session } = resolved.scope;
+    if (!user?.isAuthenticated || user.id === null || !session?.key) return resolved;
+    let consumer = this.#wrapped.get(resolved.consumer);
+    if (!consumer) {
+      consumer = trackedConsumer(resolved.consumer, this.#presence);
+      this.#wrapped.set(resolved.consumer, consumer);
+    }
+    return { scope: resolved.scope, consumer };
+  }
+}
+
+/** The subclass of `Base` that counts the connection as online and closes at logout. */
+function trackedConsumer(Base: AnyConsumerClass, presence: PresenceStore): AnyConsumerClass {
+  const Concrete = Base as unknown as new (init: ConsumerInit) => WebsocketConsumer;
+  class Tracked extends Concrete {
+    #present = false;
+
+    constructor(init: ConsumerInit) {
+      super(init);
+      // After Base's constructor: its groups (a field or set in its constructor) are there.
+      this.groups = [...this.groups, sessionGroup(init.scope.session!.key!)];
+    }
+
+    override async connect(): Promise<void> {
+      await super.connect();
+      if (!this.isOpen) return; // refused or closed by the consumer: not a page that is open
+      const user = this.scope.user!;
+      try {
+        const { changed } = await presence.add(ONLINE_PRESENCE_GROUP, presenceKey(user.username), this.channelName, { username: user.username });
+        this.#present = true;
+        if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, true));
+      } catch (err) {
+        // Presence is a display; the connection itself is fine. Redis down is the usual cause.
+        this.logger.error({ err, user: user.username }, 'presence: could not record this connection as online');
+      }
+    }
+
+    override async disconnect(code: number): Promise<void> {
+      try {
+        await super.disconnect(code);
+      } finally {
+        if (this.#present) {
+          const user = this.scope.user!;
+          try {
+            const { changed } = await presence.remove(ONLINE_PRESENCE_GROUP, presenceKey(user.username), this.channelName);
+            if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, false));
+          } catch (err) {
+            this.logger.error({ err, user: user.username }, 'presence: could not remove this connection; it expires with the presence TTL');
+          }
+        }
+      }
+    }
+
+    /** `account.logout` to the session's group: the session ended (maybe on another process). */
+    accountLogout(): void {
+      this.close(CloseCode.UNAUTHORIZED, 'logged out');
+    }
+  }
+  // Keep the consumer's name in logs.
+  Object.defineProperty(Tracked, 'name', { value: Base.name });
+  return Tracked as unknown as AnyConsumerClass;
+}

@@ -1,0 +1,57 @@
+/**
+ * Who is online (SEEDS.md system 5, seed 003): the `/users/` page's socket, on the page's own
+ * path (`ws://host/users/`, as the seed's script), in group `users`.
+ *
+ * - Logged-in users only: an anonymous connection is accepted and closed with 4401 (the page
+ *   itself redirects to `/log_in/`), so the client can tell "log in" from a network error.
+ * - On open it sends the current status of every user, one seed message each
+ *   (`{"username": "...", "is_logged_in": true|false}`), so a change between the page's render
+ *   and the socket's open is not lost (Phoenix presence: state first, then diffs); then every
+ *   change, as the group receives it (see demo/accounts/connections.ts for who sends them).
+ * - Client frames are ignored: the seed's page sends nothing.
+ */
+import { CloseCode, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import { USERS_GROUP, type UserStatusPayload } from '../accounts/connections.js';
+
+/** Where the opening snapshot comes from (`Accounts.statuses`). */
+export type StatusSnapshot = () => Promise<readonly UserStatusPayload[]>;
+
+/** The `/users/` socket. Route it as `UsersConsumer.configure(snapshot)`. */
+export class UsersConsumer extends JsonWebsocketConsumer {
+  /** The snapshot source; `null` sends none. */
+  static snapshot: StatusSnapshot | null = null;
+
+  override groups: readonly string[] = [USERS_GROUP];
+
+  /** A subclass that sends `snapshot()` on open. */
+  static configure(snapshot: StatusSnapshot): typeof UsersConsumer {
+    const configured = class extends UsersConsumer {};
+    Object.defineProperties(configured, { snapshot: { value: snapshot }, name: { value: 'UsersConsumer' } });
+    return configured;
+  }
+
+  override async connect(): Promise<void> {
+    this.accept();
+    if (!this.scope.user?.isAuthenticated) {
+      this.close(CloseCode.UNAUTHORIZED, 'log in to see who is online');
+      return;
+    }
+    const snapshot = (this.constructor as typeof UsersConsumer).snapshot;
+    if (!snapshot) return;
+    // This page is open, so its user is online, though presence records it only after connect().
+    const self = this.scope.user.username.toLowerCase();
+    for (const status of await snapshot()) {
+      this.sendJson(status.username.toLowerCase() === self ? { username: status.username, is_logged_in: true } : status);
+    }
+  }
+
+  /** `user.status` from the group: forwards the seed message `{username, is_logged_in}`. */
+  userStatus(event: LayerMessage): void {
+    const payload = event['payload'] as Partial<UserStatusPayload> | undefined;
+    if (typeof payload?.username !== 'string' || typeof payload.is_logged_in !== 'boolean') {
+      this.logger.warn({ type: event.type }, 'users: user.status event without {username, is_logged_in}; dropped');
+      return;
+    }
+    this.sendJson(payload);
+  }
+}
