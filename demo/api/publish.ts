@@ -7,7 +7,7 @@
  * body is read, the body is bounded (1 MiB) and validated by a JSON schema, and the group name and
  * event type are checked again by the framework before anything is sent.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerChecker } from './bearer.js';
 import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { handlerNameFor, SwitchboardError, validateGroupName, type ChannelLayer, type LayerMessage, type Logger } from 'switchboard';
@@ -97,17 +97,6 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 7235 §2.1). */
-function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-  return match?.[1];
-}
-
 function refuse(reply: FastifyReply, statusCode: number, code: string, message: string): FastifyReply {
   const body: PublishErrorResponse = { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', code, message };
   return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
@@ -135,8 +124,7 @@ export const publishApi: FastifyPluginAsync<PublishApiOptions> = async (app, opt
   if (typeof options.apiKey !== 'string' || options.apiKey.length < 16) {
     throw new TypeError('publishApi: apiKey must be a string of at least 16 characters (see resolveApiKey)');
   }
-  // Compare digests: equal length whatever was sent, so the comparison time says nothing.
-  const expected = sha256(options.apiKey);
+  const checkKey = bearerChecker(options.apiKey);
 
   // Strict validation: Fastify's default Ajv coerces types (a number would pass as a group name).
   const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: true });
@@ -146,12 +134,12 @@ export const publishApi: FastifyPluginAsync<PublishApiOptions> = async (app, opt
   app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
-    const token = bearerToken(request.headers.authorization);
-    if (token === undefined) {
+    const verdict = checkKey(request.headers.authorization);
+    if (verdict === 'missing') {
       reply.header('www-authenticate', 'Bearer realm="switchboard"');
       return refuse(reply, 401, 'SB_ERR_UNAUTHORIZED', 'send the API key as "Authorization: Bearer <key>" (SWITCHBOARD_API_KEY, or the key the server printed at first start, stored in data/api-key)');
     }
-    if (!timingSafeEqual(sha256(token), expected)) {
+    if (verdict === 'wrong') {
       reply.header('www-authenticate', 'Bearer realm="switchboard", error="invalid_token"');
       return refuse(reply, 401, 'SB_ERR_UNAUTHORIZED', 'the API key is wrong; use SWITCHBOARD_API_KEY, or the key stored in data/api-key');
     }

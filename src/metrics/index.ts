@@ -1,0 +1,2 @@
+/** `switchboard/metrics`: Prometheus metrics through prom-client. */
+export { registerSwitchboardMetrics, METRICS, type MetricsSources } from './prometheus.js';
