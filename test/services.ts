@@ -8,7 +8,16 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REQUIRE_SERVICES = process.env.REQUIRE_SERVICES === '1';
 
-function reachable(url: string, defaultPort: number): Promise<boolean> {
+/** Whether a TCP connection opens, trying three times: a loaded CI machine can be slow to answer. */
+async function reachable(url: string, defaultPort: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await connects(url, defaultPort)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+function connects(url: string, defaultPort: number): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const socket = new Socket();
@@ -16,7 +25,7 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(1000, () => done(false));
+    socket.setTimeout(3000, () => done(false));
     socket.once('error', () => done(false));
     socket.connect(Number(u.port || defaultPort), u.hostname, () => done(true));
   });
