@@ -2,3 +2,4 @@
 export { SwitchboardSocket, type SwitchboardSocketOptions, type SocketState, type Events } from './socket.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { CloseCode, CLOSE_CODE_TABLE, reconnectPolicy } from '../src/close-codes.js';
+export { formatSince, parseSince, HISTORY_FRAME_TYPE, SINCE_PARAM, type HistoryPosition, type HistoryFrame } from '../src/history/position.js';

@@ -2,8 +2,11 @@
  * `SwitchboardSocket`: a browser WebSocket that reconnects. It decides from the server's close
  * code whether to come back (the table in `src/close-codes.ts`, shared with the server), waits
  * with backoff and jitter, queues JSON sent while disconnected (bounded), and reports its state.
+ * It tracks the last history position it received and reconnects with `?since=` so the server
+ * can send what it missed (docs/architecture.md, "History and recovery").
  */
 import { reconnectPolicy } from '../src/close-codes.js';
+import { formatSince, HISTORY_FRAME_TYPE, isHistoryPosition, SINCE_PARAM, type HistoryPosition } from '../src/history/position.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
 /** Connection states. */
@@ -19,6 +22,12 @@ export interface SwitchboardSocketOptions extends BackoffOptions {
   laterDelayMs?: number;
   /** WebSocket constructor (tests, non-browser runtimes). Default `globalThis.WebSocket`. */
   WebSocketImpl?: typeof WebSocket;
+  /**
+   * Ask for history recovery: every connection adds `since=<epoch>:<offset>` (the last position
+   * received) or an empty `since=` (none yet) to the URL. Endpoints without history ignore it.
+   * Default `true`.
+   */
+  recover?: boolean;
 }
 
 type Listener<T> = (value: T) => void;
@@ -40,11 +49,13 @@ export class SwitchboardSocket {
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #queue: string[] = [];
+  #position: HistoryPosition | null = null;
   #listeners: { [K in keyof Events]: Set<Listener<Events[K]>> } = {
     message: new Set(),
     open: new Set(),
     close: new Set(),
     state: new Set(),
+    recovery: new Set(),
   };
 
   constructor(url: string, options: SwitchboardSocketOptions = {}) {
@@ -56,6 +67,14 @@ export class SwitchboardSocket {
   /** Current state. */
   get state(): SocketState {
     return this.#state;
+  }
+
+  /**
+   * The last history position received (`{epoch, offset}` of a message carrying both, or of the
+   * server's `switchboard.history` frame), sent as `since` on the next connection; `null` before any.
+   */
+  get position(): HistoryPosition | null {
+    return this.#position;
   }
 
   /** Subscribes to an event; returns an unsubscribe function. */
@@ -85,7 +104,7 @@ export class SwitchboardSocket {
 
   #connect(): void {
     const Impl = this.#options.WebSocketImpl ?? WebSocket;
-    const ws = new Impl(this.url, this.#options.protocols);
+    const ws = new Impl(this.#connectUrl(), this.#options.protocols);
     this.#ws = ws;
     ws.onopen = () => {
       this.#attempt = 0;
@@ -102,6 +121,10 @@ export class SwitchboardSocket {
         content = JSON.parse(event.data);
       } catch {
         return;
+      }
+      if (content !== null && typeof content === 'object') {
+        if ((content as { type?: unknown }).type === HISTORY_FRAME_TYPE) return this.#onHistoryFrame(content);
+        if (isHistoryPosition(content)) this.#track(content);
       }
       this.#emit('message', content);
     };
@@ -121,6 +144,32 @@ export class SwitchboardSocket {
     };
   }
 
+  #connectUrl(): string {
+    if (this.#options.recover === false) return this.url;
+    const url = new URL(this.url, typeof location === 'undefined' ? undefined : location.href);
+    url.searchParams.set(SINCE_PARAM, this.#position === null ? '' : formatSince(this.#position));
+    return url.href;
+  }
+
+  /** Keeps the highest offset of the current epoch; a new epoch replaces the position. */
+  #track(position: HistoryPosition): void {
+    const current = this.#position;
+    if (current === null || current.epoch !== position.epoch || position.offset > current.offset) {
+      this.#position = { epoch: position.epoch, offset: position.offset };
+    }
+  }
+
+  /** The server's answer to `since`: not a message; a `recovery` event when it tried to recover. */
+  #onHistoryFrame(frame: object): void {
+    if (!isHistoryPosition(frame)) return;
+    // Every missed event came before this frame, so its position is where the client stands.
+    this.#position = { epoch: frame.epoch, offset: frame.offset };
+    const { recovered, missed } = frame as { recovered?: unknown; missed?: unknown };
+    if (typeof recovered === 'boolean') {
+      this.#emit('recovery', { recovered, epoch: frame.epoch, offset: frame.offset, missed: typeof missed === 'number' ? missed : 0 });
+    }
+  }
+
   #setState(state: SocketState): void {
     if (this.#state === state) return;
     this.#state = state;
@@ -138,4 +187,11 @@ export interface Events {
   open: undefined;
   close: { code: number; reason: string; willReconnect: boolean };
   state: SocketState;
+  /**
+   * After a reconnect with a position: `recovered: true` when the messages missed while away were
+   * delivered (as `message` events, before this one); `false` when the server could not fill the
+   * gap (history lost or too far behind): reload the page's state. `missed` counts the messages
+   * delivered; `epoch`/`offset` is the new position.
+   */
+  recovery: { recovered: boolean; epoch: string; offset: number; missed: number };
 }

@@ -3,13 +3,15 @@
  * pages, WebSocket routes and one Switchboard server. `demo/server.ts` runs it from the command
  * line; tests start it on port 0.
  */
-import { getChannelLayer, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type Logger, type OriginPattern, type PresenceStore } from 'switchboard';
+import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type OriginPattern, type PresenceStore } from 'switchboard';
 import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
 import { allowedOriginPatterns } from './accounts/origin-check.js';
 import { resolveSecretKey } from './accounts/secret-key.js';
 import { resolveApiKey, type ApiKey } from './api/api-key.js';
+import { registerMetricsApi } from './api/metrics.js';
 import { registerPublishApi } from './api/publish.js';
 import type { DemoConfig } from './config.js';
+import type { TimedStreamOptions } from './consumers/words.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { ScryptParams } from './db/users.js';
 import { createHttpApp } from './http.js';
@@ -39,8 +41,14 @@ export interface StartDemoOptions {
   secretKey?: string;
   /** Account settings tests lower: scrypt cost (default N = 2^15) and rate limits. */
   accounts?: { scrypt?: ScryptParams; rateLimits?: Partial<AccountRateLimits> };
-  /** Key prefix of the Redis presence store. Default `sb:demo:`. */
+  /** Key prefix of the Redis presence and history stores. Default `sb:demo:`. */
   redisPrefix?: string;
+  /**
+   * The word stream's timing (`ws/any_url/`, `/one/`): a word every `intervalMs`, `count` words.
+   * Default every 2000 ms, 100 words, as the seed; tests shorten it.
+   * @throws RangeError from `startDemo` for an interval that is not 1 to 2^31-1 ms or a negative count.
+   */
+  wordStream?: TimedStreamOptions;
 }
 
 /** A running demo. */
@@ -51,6 +59,8 @@ export interface RunningDemo {
   readonly port: number;
   readonly server: SwitchboardServer;
   readonly channelLayer: ChannelLayer;
+  /** Chat history for recovery after reconnect: in Redis when the layer is, else in memory. */
+  readonly history: HistoryStore;
   /** The publish API's key and where it came from (`generated` on the first start). */
   readonly apiKey: ApiKey;
   /** The open, migrated database. */
@@ -91,16 +101,20 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
   let stores: SystemStores | undefined;
   let database: Database | undefined;
   let accounts: Accounts | undefined;
+  let history: HistoryStore | undefined;
   try {
     database = await openDatabase(options.databaseUrl ?? config.databaseUrl, { onPoolError: (err) => logger.warn({ err }, 'database: an idle PostgreSQL connection failed; the pool replaces it') });
     logger.info({ database: database.description }, `database: ${database.dialect}, migrated`);
     // Who is online must agree across processes: in Redis when the layer is.
+    // So is the chat history a reconnecting page recovers from.
     let presence: PresenceStore;
     if (config.channelLayerUrl) {
-      const { RedisPresenceStore } = await import('switchboard/layers/redis');
+      const { RedisHistoryStore, RedisPresenceStore } = await import('switchboard/layers/redis');
       presence = new RedisPresenceStore({ url: config.channelLayerUrl, prefix: options.redisPrefix ?? 'sb:demo:' });
+      history = new RedisHistoryStore({ url: config.channelLayerUrl, prefix: options.redisPrefix ?? 'sb:demo:' });
     } else {
       presence = new InMemoryPresenceStore();
+      history = new InMemoryHistoryStore();
     }
     accounts = createAccounts({
       database,
@@ -117,13 +131,16 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     // Sensor readings and dice rooms: in Redis when the layer is (every process must see the same
     // rooms and history), in memory otherwise.
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
-    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts });
+    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
+    // GET /metrics reads the server's stats; the server is created below, once routes are final.
+    const metricsSources: { server?: SwitchboardServer; channelLayer: ChannelLayer } = { channelLayer };
+    registerMetricsApi(http, { sources: metricsSources, apiKey: apiKey.key });
     await http.ready();
     const router = new ProtocolTypeRouter({
       http: http.routing,
       websocket: createWebsocketApplication(
-        { readingsStore: stores.readingsStore, gameStore: stores.gameStore },
+        { readingsStore: stores.readingsStore, gameStore: stores.gameStore, wordStream: options.wordStream },
         {
           sessions: accounts.sessions,
           users: accounts.userStore,
@@ -138,11 +155,13 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       host: config.host,
       port: config.port,
       channelLayer,
+      history,
       logger,
       maxPayloadBytes: config.maxPayloadBytes,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxSendQueueBytes: config.maxSendQueueBytes,
     });
+    metricsSources.server = server;
     const address = await server.listen();
     if (!config.allowedOrigins) origins = allowedOriginPatterns(undefined, config.host, address.port);
     const running = server;
@@ -150,12 +169,14 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     const systemStores = stores;
     const db = database;
     const acc = accounts;
+    const chatHistory = history;
     let closing: Promise<void> | undefined;
     return {
       url: baseUrl(config.host, address.port),
       port: address.port,
       server: running,
       channelLayer,
+      history: chatHistory,
       apiKey,
       database: db,
       accounts: acc,
@@ -167,6 +188,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
           // After the consumers' disconnect(): they remove their presence and notify through the layer.
           await acc.close();
           await channelLayer.close();
+          await chatHistory.close();
           await systemStores.close();
           await db.close();
         })();
@@ -179,6 +201,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     await channelLayer.close().catch(() => undefined);
     await stores?.close().catch(() => undefined);
     await accounts?.close().catch(() => undefined);
+    await history?.close().catch(() => undefined);
     await database?.close().catch(() => undefined);
     throw err;
   }

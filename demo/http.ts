@@ -9,17 +9,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
-import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { Eta } from 'eta';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ChannelLayer } from 'switchboard';
 import type { Accounts } from './accounts/accounts.js';
 import { visitorOf } from './accounts/http-session.js';
 import { registerAccountPages } from './accounts/pages.js';
-import { GUEST_COOKIE, ROOM_NAME_PATTERN, isGuestName, isMembersOnlyRoom, isValidRoomName, newGuestName } from './consumers/chat.js';
+import { ROOM_NAME_PATTERN, isMembersOnlyRoom, isValidRoomName } from './consumers/chat.js';
+import type { TimedStreamOptions } from './consumers/words.js';
 import { registerIotApi } from './iot/ingest-api.js';
 import type { ReadingsStore } from './iot/readings-store.js';
-import { registerSystemPages } from './systems-http.js';
+import { clientSdkFiles, guestName, registerSystemPages, serveFiles, type PageVisitor } from './systems-http.js';
 
 /**
  * The `demo/` source directory (views, public). Compiled code runs from `dist/demo/`, which has
@@ -60,31 +60,6 @@ const SYSTEMS: readonly SystemLink[] = [
 const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-const GUEST_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
-
-/**
- * The visitor's guest name: the `sb_guest` cookie when well-formed, else a new name, set as an
- * HttpOnly, SameSite=Lax cookie on `reply`. The cookie comes from the client: only its shape is
- * trusted (guest names are not secrets; accounts come later).
- */
-function guestName(request: FastifyRequest, reply: FastifyReply): string {
-  const header = request.headers.cookie;
-  const current = header ? parseCookies(header)[GUEST_COOKIE] : undefined;
-  if (isGuestName(current)) return current;
-  const name = newGuestName();
-  reply.header(
-    'set-cookie',
-    serializeCookie(GUEST_COOKIE, name, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      maxAge: GUEST_COOKIE_MAX_AGE_S,
-      secure: request.protocol === 'https',
-    }),
-  );
-  return name;
-}
-
 /** Options of {@link createHttpApp}. */
 export interface HttpAppOptions {
   /** Directory holding `views/` and `public/`. Default: the demo's own. */
@@ -101,6 +76,8 @@ export interface HttpAppOptions {
    * Without it those pages are not routed and every visitor is a guest.
    */
   accounts?: Accounts;
+  /** The word stream's timing as routed, for the `/one/` page's text. Default: 2000 ms, 100 words. */
+  wordStream?: TimedStreamOptions;
 }
 
 /**
@@ -109,7 +86,8 @@ export interface HttpAppOptions {
  *
  * Routes: `GET /` (home), `GET /chat/` (room form; `?room=<name>` redirects to the room),
  * `GET /chat/<room>/` (room page; a name outside `^[A-Za-z0-9_-]{1,64}$` answers 400),
- * `GET /chat/<room>` (redirects to the slash form, as Django's APPEND_SLASH), `/static/*`;
+ * `GET /chat/<room>` (redirects to the slash form, as Django's APPEND_SLASH), `/static/*`, the
+ * browser client SDK at `/client/switchboard-client.js` (and `.map`) that the page scripts import;
  * from systems-http.ts `GET /one/`, `/two/`, `/game/`, `/game/<room>/` and `/vendor/*` (Chart.js);
  * with `options.iot`, `POST /api/iot/<sensor>/readings`; with `options.accounts`, demo/accounts/pages.ts.
  */
@@ -136,7 +114,7 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
    * The layout's `username` (who the visitor is shown as) and `account` (the logged-in username,
    * `null` for a guest; left out without accounts).
    */
-  const who = async (request: FastifyRequest, reply: FastifyReply): Promise<{ username: string; account?: string | null }> => {
+  const who = async (request: FastifyRequest, reply: FastifyReply): Promise<PageVisitor> => {
     if (!accounts) return { username: guestName(request, reply) };
     const { user } = await visitorOf(request, accounts);
     return user.isAuthenticated ? { username: user.username, account: user.username } : { username: guestName(request, reply), account: null };
@@ -152,6 +130,8 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   ): Promise<FastifyReply> => who(request, reply).then((w) => page(reply, status, 'error', { title: heading, status, heading, message, back, ...w }));
 
   await app.register(fastifyStatic, { root: join(root, 'public'), prefix: '/static/', index: false, maxAge: '1h' });
+  // The page scripts are ES modules on the framework's own browser client (no CDN).
+  await serveFiles(app, clientSdkFiles());
 
   app.get('/', async (request, reply) => page(reply, 200, 'home', { title: 'Home', systems: SYSTEMS, accounts: accounts !== undefined, ...(await who(request, reply)) }));
 
@@ -182,7 +162,7 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   app.get<{ Params: { room: string } }>('/chat/:room', async (request, reply) => reply.redirect(`/chat/${encodeURIComponent(request.params.room)}/`, 301));
 
   // Word stream, IoT chart and dice pages (/one/, /two/, /game/, /game/<room>/) and Chart.js.
-  await registerSystemPages(app, { render: (view, data) => eta.render(view, data), username: async (request, reply) => (await who(request, reply)).username });
+  await registerSystemPages(app, { render: (view, data) => eta.render(view, data), visitor: who, wordStream: options.wordStream });
   if (options.iot) registerIotApi(app, options.iot);
   if (accounts) {
     await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });

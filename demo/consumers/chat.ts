@@ -15,9 +15,14 @@
  *   message is stored before it is sent, and a new connection first gets the room's last
  *   {@link HISTORY_MESSAGES} messages, oldest first, in the same `{"message", "username"}` frames,
  *   then live ones. Pushes from outside (seed 002's `send_message`) are shown, not stored.
+ * - With a history store on the server (the demo has one), messages are published with history,
+ *   so frames carry `epoch` and `offset` too (seed clients ignore them). A page that reconnects
+ *   with `?since=<epoch>:<offset>` (the browser `SwitchboardSocket` does) gets the messages it
+ *   missed instead of the stored ones, then a `switchboard.history` frame; when the gap cannot be
+ *   filled (`recovered: false` in that frame) it gets the stored messages as on a fresh open.
  */
 import { randomInt } from 'node:crypto';
-import { BadRequestError, CloseCode, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import { BadRequestError, CloseCode, JsonWebsocketConsumer, withPosition, type LayerMessage } from 'switchboard';
 import type { ChatMessageRepository } from '../db/messages.js';
 
 /** Room names a client may use: the characters of a group name, short enough for a URL. */
@@ -112,6 +117,9 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   /** Joined before `connect()`; none for a refused room name (it would not be a valid group). */
   override groups: readonly string[] = this.group === null ? [] : [this.group];
 
+  /** A reconnecting page recovers the room's messages from the server's history store. */
+  override historyGroup: string | null = this.group;
+
   /**
    * The name this connection posts as: the logged-in user's username; for a guest the `sb_guest`
    * cookie when well-formed, else a fresh guest name. Never what the client sends.
@@ -148,6 +156,10 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
       this.close(CloseCode.UNAUTHORIZED, 'members only: log in to enter this room');
       return;
     }
+    // A page that comes back with `since` gets what it missed; stored messages only when that
+    // failed (it was told `recovered: false` and clears its list) or on a fresh open.
+    const recovery = await this.recoverHistory();
+    if (recovery?.recovered) return;
     const messages = (this.constructor as typeof ChatConsumer).messages;
     if (messages) {
       // Live events arriving meanwhile queue behind connect(), so they follow the history.
@@ -172,11 +184,13 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
       }
     }
     const event: ChatMessageEvent = { type: 'chat.message', payload: { message, username: this.username }, ...(id === undefined ? {} : { id }) };
-    await this.channelLayer!.groupSend(this.group!, event);
+    // Without a history store on the server this is a plain groupSend.
+    await this.groupSendWithHistory(this.group!, event);
   }
 
   /**
-   * `chat.message` from the group: forwards `{message, username}`.
+   * `chat.message` from the group, live or recovered: forwards `{message, username}`, plus the
+   * event's `epoch` and `offset` when it was published with history.
    *
    * Takes this app's events (`payload`, the same object for every member, so it is encoded once)
    * and seed-style flat events `{type, message, username?}` sent from outside (seed 002's backend
@@ -187,7 +201,7 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
     if (typeof id === 'number' && id <= this.#historyUntil) return; // already in the history sent
     const payload = event['payload'];
     if (payload !== null && typeof payload === 'object') {
-      this.sendJson(payload);
+      this.sendJson(withPosition(event, payload));
       return;
     }
     if (typeof event['message'] === 'string') {

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { ConnectionHandle } from '../connection.js';
+import type { HistoryStore } from '../history/history-store.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
 import type { ResolvedConsumer } from '../routing/application.js';
 import { kStart, type WebsocketConsumer } from './websocket.js';
@@ -13,6 +14,8 @@ export interface ConsumerDeps {
   readonly channelLayer: ChannelLayer | null;
   readonly connection: ConnectionHandle;
   readonly logger: Logger;
+  /** History store consumers reach as `this.history`. Default `null`. */
+  readonly history?: HistoryStore | null;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function startConsumer(resolved: ResolvedConsumer, deps: ConsumerDe
     channelLayer: deps.channelLayer,
     connection: deps.connection,
     logger: deps.logger,
+    history: deps.history ?? null,
   });
   try {
     await consumer[kStart]();

@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../close-codes.js';
 import type { ConnectionHandle } from '../connection.js';
 import { ConsumerStateError, SwitchboardError } from '../errors.js';
+import type { HistoryStore } from '../history/history-store.js';
+import { HISTORY_FRAME_TYPE, parseSince, SINCE_PARAM, type HistoryFrame, type HistoryPosition } from '../history/position.js';
+import { groupSendWithHistory, type HistoryGroupSendResult } from '../history/publish.js';
 import type { ChannelLayer, ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
 import type { RouteKwargs, Scope } from '../scope.js';
 import { handlerNameFor } from './handler-name.js';
@@ -19,6 +22,18 @@ export interface ConsumerInit<K extends RouteKwargs = RouteKwargs> {
   readonly channelLayer: ChannelLayer | null;
   readonly connection: ConnectionHandle;
   readonly logger: Logger;
+  /** The server's history store (`ServerOptions.history`); absent or `null` without one. */
+  readonly history?: HistoryStore | null;
+}
+
+/** Result of {@link WebsocketConsumer.recoverHistory}. */
+export interface HistoryRecoveryResult extends HistoryPosition {
+  /** The position the client sent; `null` for an empty `since=` or an unreadable value. */
+  readonly since: HistoryPosition | null;
+  /** `true` when the client's missed events were dispatched (always `false` without `since`). */
+  readonly recovered: boolean;
+  /** How many missed events were dispatched. */
+  readonly missed: number;
 }
 
 /** A frame from the client: exactly one of `text` and `bytes` is set. */
@@ -45,7 +60,7 @@ type State = 'connecting' | 'open' | 'closing' | 'closed';
 /** Queue items other than layer events (events are queued as the message object itself). */
 class Control {
   constructor(
-    readonly kind: 'connect' | 'frame' | 'disconnect',
+    readonly kind: 'connect' | 'recover' | 'frame' | 'disconnect',
     readonly frame?: ReceivedFrame,
     readonly code?: number,
   ) {}
@@ -127,6 +142,13 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   readonly logger: Logger;
   /** Groups joined before `connect()` and left before `disconnect()`. Override as a field. */
   groups: readonly string[] = [];
+  /** The server's history store (`ServerOptions.history`), or `null`. */
+  readonly history: HistoryStore | null;
+  /**
+   * The group whose history a reconnecting client recovers (`?since=<epoch>:<offset>`); one of
+   * `groups`. Default `null`: no recovery. See {@link WebsocketConsumer.recoverHistory}.
+   */
+  historyGroup: string | null = null;
 
   readonly #connection: ConnectionHandle;
   #state: State = 'connecting';
@@ -134,6 +156,9 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   #queue: Array<LayerMessage | Control> = [];
   #failed = false;
   #disconnected = false;
+  #recovery: Promise<HistoryRecoveryResult | null> | undefined;
+  /** After a replay: live events of this epoch up to this offset were in it, and are skipped. */
+  #replayedUntil: HistoryPosition | undefined;
   #resolveDone!: () => void;
   /** Settles once `disconnect()` ran and the channel was released. */
   readonly [kDone]: Promise<void> = new Promise((resolve) => {
@@ -156,6 +181,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     this.channelName = init.channelName;
     this.channelLayer = init.channelLayer;
     this.logger = init.logger;
+    this.history = init.history ?? null;
     this.#connection = init.connection;
     this.#capacity = init.channelLayer?.options.capacity ?? 100;
     this.#receiver = (message) => this.#deliver(message);
@@ -217,6 +243,71 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     this.#connection.close(code, reason);
   }
 
+  /**
+   * Appends `event` to `group`'s history and sends it to the group with its `epoch` and `offset`
+   * (see {@link groupSendWithHistory}); a plain `groupSend` when the server has no history store.
+   * @throws {@link ConsumerStateError} without a channel layer; what the store and layer throw.
+   */
+  groupSendWithHistory(group: string, event: LayerMessage): Promise<HistoryGroupSendResult> {
+    if (this.channelLayer === null) return Promise.reject(new ConsumerStateError('groupSendWithHistory(): this server has no channel layer'));
+    return groupSendWithHistory(this.channelLayer, this.history, group, event);
+  }
+
+  /**
+   * The recovery step (DESIGN.md §4): sends a reconnecting client the events of `historyGroup` it
+   * missed, then a {@link HistoryFrame}. Runs by itself after `connect()` accepted; call it in
+   * `connect()` (after `accept()`, awaited) to act on the result, e.g. load state from a database
+   * when `recovered` is `false`. Runs once; later calls resolve with the first result.
+   *
+   * The client's position comes from `?since=<epoch>:<offset>` (untrusted; an unreadable value
+   * counts as not recoverable). The group was joined before `connect()`, so live events that
+   * arrive meanwhile queue behind this step (up to the layer's `capacity`); the missed events are
+   * dispatched to their handlers (`chatMessage(event)`, with `event.epoch`/`event.offset`) in
+   * offset order, and afterwards live events already replayed (offset ≤ the replayed ones) are
+   * skipped: no gap, no duplicate. An empty `since=` (a client that has no position yet) gets only
+   * the frame with the current position. Without `since`, no store or no `historyGroup` it does
+   * nothing and resolves `null`: seed-protocol clients see no extra frame.
+   *
+   * @throws {@link ConsumerStateError} before `accept()`; what the store throws
+   *   ({@link LayerUnavailableError}: the connection then closes with 1011 and the client retries).
+   */
+  recoverHistory(): Promise<HistoryRecoveryResult | null> {
+    this.#recovery ??= this.#recover();
+    return this.#recovery;
+  }
+
+  async #recover(): Promise<HistoryRecoveryResult | null> {
+    const group = this.historyGroup;
+    const history = this.history;
+    if (group === null || history === null || !this.scope.queryString.includes(SINCE_PARAM)) return null;
+    const raw = new URLSearchParams(this.scope.queryString).get(SINCE_PARAM);
+    if (raw === null) return null;
+    if (this.#state === 'connecting') throw new ConsumerStateError('recoverHistory() before accept(): accept the connection first');
+    const since = parseSince(raw);
+    let result: HistoryRecoveryResult;
+    if (since === null) {
+      const position = await history.position(group);
+      result = { ...position, since, recovered: false, missed: 0 };
+    } else {
+      const recovery = await history.since(group, since);
+      let missed = 0;
+      if (recovery.recovered) {
+        for (const event of recovery.events) {
+          if (this.#failed || this.#disconnected) return null;
+          const handled = this.#event(event);
+          if (handled !== undefined && typeof (handled as Promise<unknown>).then === 'function') await handled;
+          missed++;
+        }
+        this.#replayedUntil = { epoch: recovery.epoch, offset: recovery.offset };
+      }
+      result = { epoch: recovery.epoch, offset: recovery.offset, since, recovered: recovery.recovered, missed };
+    }
+    const frame: HistoryFrame =
+      raw === '' ? { type: HISTORY_FRAME_TYPE, epoch: result.epoch, offset: result.offset } : { type: HISTORY_FRAME_TYPE, epoch: result.epoch, offset: result.offset, recovered: result.recovered, missed: result.missed };
+    this.send(JSON.stringify(frame));
+    return result;
+  }
+
   /** Sends through the connection handle (for subclasses that add encodings, e.g. JSON). */
   protected get connection(): ConnectionHandle {
     return this.#connection;
@@ -231,12 +322,22 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
 
   /** Joins declared groups, attaches to the layer and runs `connect()`. */
   async [kStart](): Promise<void> {
+    if (this.historyGroup !== null && !this.groups.includes(this.historyGroup)) {
+      throw new ConsumerStateError(`${this.constructor.name}: historyGroup ${JSON.stringify(this.historyGroup)} is not one of its groups; add it to groups so it is joined before the history is read`);
+    }
     const layer = this.channelLayer;
     if (layer && this.channelName) {
-      layer.attach(this.channelName, this.#receiver);
-      for (const group of this.groups) await layer.groupAdd(group, this.channelName);
+      // Events that arrive while joining queue behind connect(), never before accept().
+      this.#busy = true;
+      try {
+        layer.attach(this.channelName, this.#receiver);
+        for (const group of this.groups) await layer.groupAdd(group, this.channelName);
+      } finally {
+        this.#busy = false;
+      }
     }
-    this.#enqueue(new Control('connect'));
+    this.#queue.unshift(new Control('connect'), new Control('recover'));
+    this.#drain();
   }
 
   /** A frame arrived from the socket. */
@@ -303,8 +404,11 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   #control(item: Control): unknown {
     switch (item.kind) {
       case 'connect':
-        if (this.#failed || this.#disconnected) return undefined;
+        if (this.#failed || this.#disconnected || this.#state === 'closed') return undefined;
         return this.connect();
+      case 'recover':
+        if (this.#failed || this.#disconnected || this.#state !== 'open' || this.historyGroup === null) return undefined;
+        return this.recoverHistory();
       case 'frame':
         if (this.#failed || this.#disconnected) return undefined;
         return this.receive(item.frame!);
@@ -315,6 +419,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
 
   #event(message: LayerMessage): unknown {
     if (this.#failed || this.#disconnected) return undefined;
+    const replayed = this.#replayedUntil;
+    if (replayed !== undefined && message['epoch'] === replayed.epoch && (message['offset'] as number) <= replayed.offset) return undefined;
     let name: string;
     try {
       name = handlerNameFor(message.type);

@@ -8,6 +8,7 @@ import type { ConnectionHandle, PreparedMessage } from '../connection.js';
 import { startConsumer } from '../consumer/lifecycle.js';
 import { kClosed, kDone, kFrame, type WebsocketConsumer } from '../consumer/websocket.js';
 import { HandshakeRejectedError } from '../errors.js';
+import type { HistoryStore } from '../history/history-store.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
 import { InMemoryChannelLayer } from '../layers/in-memory.js';
 import { silentLogger } from '../logging.js';
@@ -23,6 +24,8 @@ export interface CommunicatorOptions {
   subprotocols?: string[];
   /** Layer the consumer gets. Default: one in-memory layer shared by all communicators of the process. */
   channelLayer?: ChannelLayer | null;
+  /** History store the consumer gets as `this.history`. Default `null`. */
+  history?: HistoryStore | null;
   /** Logger for the consumer. Default: silent. */
   logger?: Logger;
   /** Remote address in the scope. Default `127.0.0.1:40000`. */
@@ -132,6 +135,7 @@ export class WebsocketCommunicator {
       channelLayer: layer,
       connection: this.#handle,
       logger: this.#options.logger ?? silentLogger(),
+      history: this.#options.history ?? null,
     });
     // Refused inside connect(), before the instance was known here: run its disconnect now.
     if (this.#refusedCode !== undefined) this.#consumer[kClosed](this.#refusedCode);

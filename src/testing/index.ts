@@ -8,3 +8,9 @@ export {
   type ChannelLayerFactoryWithOptions,
 } from './layer-conformance.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
+export {
+  runHistoryStoreConformance,
+  HISTORY_STORE_CONFORMANCE_TESTS,
+  type HistoryStoreConformanceOptions,
+  type HistoryStoreFactory,
+} from './history-conformance.js';

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../close-codes.js';
 import { startConsumer } from '../consumer/lifecycle.js';
+import type { HistoryStore } from '../history/history-store.js';
 import { kClosed, kDone, kLayerEvent } from '../consumer/websocket.js';
 import { HandshakeRejectedError } from '../errors.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
@@ -29,6 +30,11 @@ export interface ServerOptions {
   channelLayer?: ChannelLayer | null;
   /** Logger for access logs and errors. Default: silent. */
   logger?: Logger;
+  /**
+   * Per-group history consumers reach as `this.history` (`groupSendWithHistory`, recovery on
+   * reconnect with `?since=`). Default `null`: none. The server does not close it.
+   */
+  history?: HistoryStore | null;
   /** Largest frame a client may send; larger ones close with 1009 (ws `maxPayload`). Default 1 MiB. */
   maxPayloadBytes?: number;
   /**
@@ -99,6 +105,8 @@ export class SwitchboardServer implements ConnectionHost {
   readonly closeTimeoutMs: number;
   readonly logger: Logger;
   readonly channelLayer: ChannelLayer | null;
+  /** The history store consumers get, or `null`. */
+  readonly history: HistoryStore | null;
 
   readonly #app: ProtocolTypeRouter;
   readonly #options: typeof DEFAULTS;
@@ -122,6 +130,7 @@ export class SwitchboardServer implements ConnectionHost {
     this.closeTimeoutMs = o.closeTimeoutMs;
     this.logger = options.logger ?? silentLogger();
     this.channelLayer = options.channelLayer ?? null;
+    this.history = options.history ?? null;
     // Layer-wide events (`layer.reconnected` after a Redis outage) go to every open consumer.
     this.#stopLayerEvents = this.channelLayer?.onLayerEvent((event) => {
       for (const conn of this.#connections) conn.consumer?.[kLayerEvent](event);
@@ -292,7 +301,7 @@ export class SwitchboardServer implements ConnectionHost {
     });
     const logger = this.logger.child({ path, peer });
     try {
-      conn.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: conn, logger });
+      conn.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: conn, logger, history: this.history });
     } catch (err) {
       this.logger.error({ err, path }, 'consumer failed to start');
       conn.reject(500, 'consumer failed to start');

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { waitFor } from 'switchboard/testing';
 import { startDemo, type RunningDemo } from '../../demo/app.js';
 import { loadConfig } from '../../demo/config.js';
+import { freePort } from '../redis-server.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -61,17 +61,6 @@ async function watch(demo: RunningDemo, sensor: string): Promise<{ frames: Frame
   await waitFor(() => frames.length >= 1, { message: 'the history frame' });
   assert.equal(frames[0]!.type, 'history');
   return { frames, ws };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('switchboard simulate-sensor', () => {
@@ -151,7 +140,7 @@ describe('switchboard simulate-sensor', () => {
   });
 
   it('exits 1 with a clear message when the server is unreachable', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await simulate(['--count', '1', '--url', `http://127.0.0.1:${port}`], { IOT_API_KEY: IOT_KEY });
     assert.equal(run.code, 1);
     assert.match(run.stderr, new RegExp(`cannot reach the Switchboard server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); start it with "switchboard serve"`));

@@ -252,7 +252,10 @@ describe('demo accounts over HTTP and WebSocket', () => {
     assert.deepEqual(guest.messages[49], { message: 'm54', username: name });
     writer.ws.send(JSON.stringify({ message: 'live' }));
     await waitFor(() => guest.messages.length === 51, { message: 'then live ones' });
-    assert.deepEqual(guest.messages[50], { message: 'live', username: name });
+    // Published with history: the seed fields plus the position (seed clients ignore it).
+    const live = guest.messages[50] as { epoch?: unknown };
+    assert.deepEqual(live, { message: 'live', username: name, epoch: live.epoch, offset: 56 });
+    assert.equal(typeof live.epoch, 'string');
   });
 
   it('closes a guest in a members- room with 4401 and lets a member in', async () => {
@@ -269,7 +272,10 @@ describe('demo accounts over HTTP and WebSocket', () => {
     const member = await open(a, 'ws/chat/members-club/');
     member.ws.send(JSON.stringify({ message: 'members only' }));
     await waitFor(() => member.messages.length === 1, { message: 'the message came back' });
-    assert.deepEqual(member.messages[0], { message: 'members only', username: name });
+    const { epoch, offset, ...seedFields } = member.messages[0] as { epoch: unknown; offset: unknown };
+    assert.deepEqual(seedFields, { message: 'members only', username: name });
+    assert.equal(typeof epoch, 'string');
+    assert.equal(typeof offset, 'number');
   });
 
   it('redirects an anonymous /users/ visit to the log-in page and back', async () => {

@@ -525,7 +525,7 @@ describe('game pages', () => {
     const res = await app.inject({ url: '/game/lobby/' });
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /data-room="lobby"/);
-    assert.match(res.body, /<script src="\/static\/game.js" defer>/);
+    assert.match(res.body, /<script type="module" src="\/static\/game.js">/);
     assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+;.*HttpOnly/i);
   });
 

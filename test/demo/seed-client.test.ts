@@ -143,7 +143,7 @@ describe('demo HTTP pages', () => {
     const html = await res.text();
     for (const id of ['chat-log', 'chat-message-input', 'chat-message-submit', 'room-name']) assert.match(html, new RegExp(`id="${id}"`));
     assert.match(html, /<script id="room-name" type="application\/json">"lobby"<\/script>/);
-    assert.match(html, /<script src="\/static\/chat.js" defer><\/script>/);
+    assert.match(html, /<script type="module" src="\/static\/chat.js"><\/script>/);
   });
 
   it('answers an invalid room name with a 400 page that explains the rule, escaped', async () => {

@@ -2,7 +2,8 @@
  * The browser client SDK (`client/`, bundled to dist/public/switchboard-client.js) in Debian's
  * chromium against a real SwitchboardServer: it reconnects after a server restart on the same
  * port, sends what was queued while disconnected, backs off after 1012, and stays closed after a
- * final close code (4403), as `src/close-codes.ts` says.
+ * final close code (4403), as `src/close-codes.ts` says; and it recovers the messages published
+ * while it was away (`?since=`), or reports `recovered: false` when the history was lost.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -10,7 +11,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { chromiumSkip, launchChromium } from './browser.js';
 import type { Browser, Page } from 'playwright-core';
-import { CloseCode, InMemoryChannelLayer, JsonWebsocketConsumer, ProtocolTypeRouter, SwitchboardServer, URLRouter, path } from 'switchboard';
+import {
+  CloseCode,
+  groupSendWithHistory,
+  InMemoryChannelLayer,
+  InMemoryHistoryStore,
+  JsonWebsocketConsumer,
+  ProtocolTypeRouter,
+  SwitchboardServer,
+  URLRouter,
+  path,
+  withPosition,
+  type LayerMessage,
+} from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 
 const skip = chromiumSkip;
@@ -25,6 +38,26 @@ class EchoConsumer extends JsonWebsocketConsumer {
   }
 }
 
+/** A news feed with history: forwards `{text}` with the event's epoch and offset. */
+class FeedConsumer extends JsonWebsocketConsumer {
+  override groups = ['news'];
+  override historyGroup = 'news';
+  newsItem(event: LayerMessage): void {
+    this.sendJson(withPosition(event, event['payload'] as object));
+  }
+}
+
+const FEED_PAGE = `<!doctype html><meta charset="utf-8"><title>feed</title>
+<script type="module">
+  import { SwitchboardSocket } from '/switchboard-client.js';
+  const log = { messages: [], recoveries: [] };
+  window.sdkLog = log;
+  const socket = new SwitchboardSocket(location.origin.replace('http', 'ws') + '/ws/news/', { minDelayMs: 50, maxDelayMs: 400 });
+  window.socket = socket;
+  socket.on('message', (m) => log.messages.push(m));
+  socket.on('recovery', (r) => log.recoveries.push(r));
+</script>`;
+
 const PAGE = `<!doctype html><meta charset="utf-8"><title>sdk</title>
 <script type="module">
   import { SwitchboardSocket } from '/switchboard-client.js';
@@ -38,7 +71,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>sdk</title>
 </script>`;
 
 async function http(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.url === '/') {
+  if (req.url === '/feed') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(FEED_PAGE);
+  } else if (req.url === '/') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
   } else if (req.url === '/switchboard-client.js') {
     res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(await readFile(BUNDLE));
@@ -56,14 +91,17 @@ interface SdkLog {
 describe('browser client SDK (SwitchboardSocket)', { skip }, () => {
   let browser: Browser;
   let layer: InMemoryChannelLayer;
+  // Outlives the server restarts, like a Redis history would.
+  let history = new InMemoryHistoryStore();
   let server: SwitchboardServer | undefined;
   let port = 0;
 
   async function startServer(): Promise<void> {
-    server = new SwitchboardServer(new ProtocolTypeRouter({ http: (req, res) => void http(req, res), websocket: new URLRouter([path('ws/echo/', EchoConsumer)]) }), {
+    server = new SwitchboardServer(new ProtocolTypeRouter({ http: (req, res) => void http(req, res), websocket: new URLRouter([path('ws/echo/', EchoConsumer), path('ws/news/', FeedConsumer)]) }), {
       host: '127.0.0.1',
       port,
       channelLayer: layer,
+      history,
     });
     port = (await server.listen()).port;
   }
@@ -78,6 +116,7 @@ describe('browser client SDK (SwitchboardSocket)', { skip }, () => {
     await browser?.close();
     await server?.close();
     await layer?.close();
+    await history.close();
   });
 
   const sdkLog = (page: Page): Promise<SdkLog> => page.evaluate(() => (globalThis as unknown as { sdkLog: SdkLog }).sdkLog);
@@ -85,9 +124,9 @@ describe('browser client SDK (SwitchboardSocket)', { skip }, () => {
     page.evaluate((c) => (globalThis as unknown as { socket: { sendJson(c: unknown): void } }).socket.sendJson(c), content);
   const state = (page: Page): Promise<string> => page.evaluate(() => (globalThis as unknown as { socket: { state: string } }).socket.state);
 
-  async function openPage(): Promise<Page> {
+  async function openPage(url = '/'): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`http://127.0.0.1:${port}${url}`);
     await waitFor(async () => (await state(page)) === 'open', { timeoutMs: 5_000, message: 'the SDK socket opened' });
     return page;
   }
@@ -125,6 +164,57 @@ describe('browser client SDK (SwitchboardSocket)', { skip }, () => {
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(await state(page), 'closed');
     assert.equal((await sdkLog(page)).states.filter((s) => s === 'open').length, 2, 'opened twice: at start and after 1012');
+    await page.context().close();
+  });
+  interface FeedLog {
+    messages: Array<{ text: string; epoch: string; offset: number }>;
+    recoveries: Array<{ recovered: boolean; epoch: string; offset: number; missed: number }>;
+  }
+  const feedLog = (page: Page): Promise<FeedLog> => page.evaluate(() => (globalThis as unknown as { sdkLog: FeedLog }).sdkLog);
+  const position = (page: Page): Promise<{ epoch: string; offset: number } | null> =>
+    page.evaluate(() => (globalThis as unknown as { socket: { position: { epoch: string; offset: number } | null } }).socket.position);
+  const publish = (text: string) => groupSendWithHistory(layer, history, 'news', { type: 'news.item', payload: { text } });
+
+  it('fills the gap after a server restart: the messages published while it was away, then live ones', async () => {
+    const page = await openPage('/feed');
+    await waitFor(async () => (await position(page)) !== null, { timeoutMs: 5_000, message: 'the SDK learned the position on open' });
+    await publish('one');
+    await waitFor(async () => (await feedLog(page)).messages.length === 1, { timeoutMs: 5_000, message: 'first message' });
+
+    await server!.close();
+    await waitFor(async () => (await state(page)) === 'reconnecting', { timeoutMs: 5_000, message: 'reconnecting after 1001' });
+    await publish('two'); // nobody is connected: only the history has these
+    await publish('three');
+    await startServer();
+    await waitFor(async () => (await feedLog(page)).recoveries.length === 1, { timeoutMs: 10_000, message: 'recovered after the restart' });
+    await publish('four');
+    await waitFor(async () => (await feedLog(page)).messages.length === 4, { timeoutMs: 5_000, message: 'the live message after the recovery' });
+
+    const log = await feedLog(page);
+    assert.deepEqual(log.messages.map((m) => [m.text, m.offset]), [['one', 1], ['two', 2], ['three', 3], ['four', 4]]);
+    assert.deepEqual(log.recoveries.map((r) => [r.recovered, r.missed, r.offset]), [[true, 2, 3]]);
+    assert.deepEqual(await position(page), { epoch: log.messages[0]!.epoch, offset: 4 });
+    await page.context().close();
+  });
+
+  it('reports recovered: false when the history was lost while it was away', async () => {
+    const page = await openPage('/feed');
+    await publish('kept');
+    await waitFor(async () => (await feedLog(page)).messages.length === 1, { timeoutMs: 5_000, message: 'first message' });
+    const before = await position(page);
+
+    await server!.close();
+    await waitFor(async () => (await state(page)) === 'reconnecting', { timeoutMs: 5_000, message: 'reconnecting after 1001' });
+    await history.close();
+    history = new InMemoryHistoryStore(); // a restart without shared history: a new epoch
+    await publish('lost');
+    await startServer();
+    await waitFor(async () => (await feedLog(page)).recoveries.length === 1, { timeoutMs: 10_000, message: 'recovery answer' });
+    const [recovery] = (await feedLog(page)).recoveries;
+    assert.equal(recovery!.recovered, false);
+    assert.notEqual(recovery!.epoch, before!.epoch);
+    assert.deepEqual(await position(page), { epoch: recovery!.epoch, offset: 1 });
+    assert.deepEqual((await feedLog(page)).messages.map((m) => m.text), ['kept'], 'no partial replay');
     await page.context().close();
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -15,23 +15,12 @@ import {
   type RedisLayerLogger,
 } from '../../src/layers/redis/index.js';
 import { runChannelLayerConformance } from '../../src/testing/layer-conformance.js';
+import { freePort, reachable, startRedisServer, stopProcess } from '../redis-server.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
-/** Whether a Redis server answers PING at `url` within a second. */
-async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1_000 });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
+
 
 const available = await reachable(REDIS_URL);
 if (!available && process.env.REQUIRE_SERVICES === '1') {
@@ -70,26 +59,7 @@ function recorder(): { messages: LayerMessage[]; receiver: (message: LayerMessag
   return { messages, receiver: (message) => messages.push(message) > 0 };
 }
 
-/** A TCP port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
-/** Starts `redis-server` on `port` (no persistence) and waits until it answers. */
-async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: 'ignore',
-  });
-  child.on('error', () => {});
-  await waitFor(() => reachable(`redis://127.0.0.1:${port}/0`), { timeoutMs: 10_000, intervalMs: 50, message: `redis-server answers on port ${port}` });
-  return child;
-}
 
 /** A raw MONITOR connection (ioredis' monitor() races its own MONITOR reply under load). */
 async function rawMonitor(url: string): Promise<{ lines: string[]; close(): void }> {
@@ -111,13 +81,6 @@ async function rawMonitor(url: string): Promise<{ lines: string[]; close(): void
   return { lines, close: () => socket.destroy() };
 }
 
-/** Kills a child process by PID and waits for it to exit. */
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  process.kill(child.pid!, signal);
-  await exited;
-}
 
 describe('RedisChannelLayer', { skip: skipReason }, () => {
   const layers: RedisChannelLayer[] = [];

@@ -14,3 +14,4 @@ export {
 } from './options.js';
 export { RedisUnavailableError } from './redis-unavailable-error.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
+export { RedisHistoryStore, type RedisHistoryStoreOptions } from './redis-history-store.js';
