@@ -43,7 +43,7 @@ interface SystemLink {
 
 /** The six seed systems (SEEDS.md), in the seeds' order. */
 const SYSTEMS: readonly SystemLink[] = [
-  { name: 'Random word stream', href: '/one/', live: true, summary: 'A word pushed every 2 seconds to /one/, without blocking a worker.' },
+  { name: 'Random word stream', href: '/one/', live: true, summary: 'A new word pushed to /one/ at a fixed interval (2 seconds by default), without blocking a worker.' },
   {
     name: 'IoT live chart',
     href: '/two/',

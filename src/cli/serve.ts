@@ -17,7 +17,10 @@ export const SERVE_FLAGS = [
   { flag: '--max-payload-bytes <bytes>', attribute: 'maxPayloadBytes', variable: 'MAX_PAYLOAD_BYTES', help: 'largest frame a client may send (default 1048576)' },
   { flag: '--heartbeat-interval-ms <ms>', attribute: 'heartbeatIntervalMs', variable: 'HEARTBEAT_INTERVAL_MS', help: 'WebSocket ping interval, 0 disables (default 30000)' },
   { flag: '--max-send-queue-bytes <bytes>', attribute: 'maxSendQueueBytes', variable: 'MAX_SEND_QUEUE_BYTES', help: 'bytes queued for a slow client before it is closed with 1013 (default 4194304)' },
+  { flag: '--database-url <url>', attribute: 'databaseUrl', variable: 'DATABASE_URL', help: 'postgres://… or sqlite:<file> (default: sqlite file under ./data/)' },
+  { flag: '--allowed-origins <list>', attribute: 'allowedOrigins', variable: 'ALLOWED_ORIGINS', help: 'comma-separated origins a WebSocket may come from (default: this server\'s own host and port)' },
 ] as const;
+// SECRET_KEY has no flag on purpose: a command line is visible to every user of the machine (ps).
 
 /** The environment `loadConfig` reads: `env` with the given flags laid over it. */
 export function serveEnvironment(options: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
