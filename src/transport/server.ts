@@ -50,6 +50,13 @@ export interface ServerOptions {
   closeTimeoutMs?: number;
   /** How long `close()` waits for connections to close before terminating them. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * `close()` closes open connections with 1001 this many at a time, so that clients reconnecting
+   * to the other processes do not all arrive in the same millisecond (DESIGN.md §6). Default 500.
+   */
+  drainBatchSize?: number;
+  /** Pause between two drain batches. Default 50 ms (10,000 connections drain in about 1 s). */
+  drainIntervalMs?: number;
 }
 
 /** Counters for metrics. */
@@ -75,13 +82,15 @@ const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   closeTimeoutMs: 5_000,
   shutdownTimeoutMs: 10_000,
+  drainBatchSize: 500,
+  drainIntervalMs: 50,
 };
 
 function checkOptions(o: typeof DEFAULTS): void {
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     if (key === 'host') continue;
     const v = o[key];
-    const min = key === 'port' || key === 'heartbeatIntervalMs' ? 0 : 1;
+    const min = key === 'port' || key === 'heartbeatIntervalMs' || key === 'drainIntervalMs' ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || (key === 'port' && v > 65535)) {
       throw new RangeError(`server option ${key} must be an integer >= ${min}${key === 'port' ? ' and <= 65535' : ''}, got ${String(v)}`);
     }
@@ -169,8 +178,9 @@ export class SwitchboardServer implements ConnectionHost {
   }
 
   /**
-   * Graceful shutdown: stop accepting, close sockets with 1001, wait for them (and the consumers'
-   * `disconnect()`) up to `shutdownTimeoutMs`, then cut what is left. Does not close the layer.
+   * Graceful shutdown: stop accepting, close sockets with 1001 in batches of `drainBatchSize`
+   * every `drainIntervalMs`, wait for them (and the consumers' `disconnect()`) up to
+   * `shutdownTimeoutMs` from the start, then cut what is left. Does not close the layer.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -183,9 +193,15 @@ export class SwitchboardServer implements ConnectionHost {
     const listening = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     this.httpServer.closeIdleConnections();
     for (const conn of this.#pending) conn.reject(503, 'server shutting down');
-    const consumersDone = [...this.#connections].map((c) => c.consumer?.[kDone]);
-    for (const conn of this.#connections) conn.close(CloseCode.GOING_AWAY, 'server shutdown');
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.#options.shutdownTimeoutMs).unref());
+    const open = [...this.#connections];
+    const consumersDone = open.map((c) => c.consumer?.[kDone]);
+    let timedOut = false;
+    const deadline = new Promise<void>((resolve) => setTimeout(() => resolve(void (timedOut = true)), this.#options.shutdownTimeoutMs).unref());
+    const { drainBatchSize, drainIntervalMs } = this.#options;
+    for (let i = 0; i < open.length && !timedOut; i += drainBatchSize) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, drainIntervalMs));
+      for (const conn of open.slice(i, i + drainBatchSize)) conn.close(CloseCode.GOING_AWAY, 'server shutdown');
+    }
     await Promise.race([Promise.all(consumersDone), deadline]);
     for (const conn of this.#connections) conn.ws?.terminate();
     this.httpServer.closeAllConnections();

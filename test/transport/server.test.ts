@@ -229,6 +229,31 @@ class Indifferent extends JsonWebsocketConsumer {
   }
 }
 
+describe('SwitchboardServer drain', () => {
+  it('closes connections with 1001 in batches of drainBatchSize, drainIntervalMs apart', async () => {
+    const t = await startTestServer(router, { drainBatchSize: 2, drainIntervalMs: 300 });
+    const clients = [];
+    for (let i = 0; i < 5; i++) clients.push(await connectClient(`${t.url}/ws/room/`));
+    const closedAt: number[] = [];
+    const start = performance.now();
+    const closes = clients.map((c) => c.closed.then(({ code }) => {
+      closedAt.push(performance.now() - start);
+      return code;
+    }));
+    await t.close();
+    assert.deepEqual(await Promise.all(closes), Array(5).fill(CloseCode.GOING_AWAY));
+    closedAt.sort((a, b) => a - b);
+    // Three batches (2, 2, 1): the gaps between them are at least the interval (a busy machine
+    // only makes them longer), within a batch they are not.
+    assert.ok(closedAt[2]! - closedAt[1]! >= 250, `second batch after the interval: ${closedAt.map(Math.round).join(', ')} ms`);
+    assert.ok(closedAt[4]! - closedAt[3]! >= 250, `third batch after the interval: ${closedAt.map(Math.round).join(', ')} ms`);
+  });
+
+  it('refuses a drainBatchSize below 1', () => {
+    assert.throws(() => new SwitchboardServer(new ProtocolTypeRouter({ websocket: router }), { drainBatchSize: 0 }), RangeError);
+  });
+});
+
 describe('SwitchboardServer layer-wide events', () => {
   it('dispatches layer.reconnected to every open consumer with a handler, quietly skips the others', async () => {
     const layer = new EmittingLayer();
