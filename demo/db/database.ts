@@ -170,11 +170,17 @@ export async function openDatabase(url?: string, options: OpenDatabaseOptions = 
   return database;
 }
 
-/** Whether `err` (or its cause) is SQLite's "another connection holds the lock". */
-function isSqliteBusy(err: unknown): boolean {
+/**
+ * Whether `err` (or its cause) says another process is migrating the same SQLite file: the lock
+ * is held (`SQLITE_BUSY*`), or the other process committed a table this one was about to create
+ * (`table "users" already exists`: its read snapshot predates that commit).
+ */
+function isConcurrentSqliteMigration(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && /\b(table|index)\b.*\balready exists\b/.test(message)) return true;
   }
   return false;
 }
@@ -183,7 +189,8 @@ function isSqliteBusy(err: unknown): boolean {
  * Runs the migrations; on SQLite retries when another process holds the lock. Kysely takes no
  * migration lock on SQLite, and two processes starting on one file (the multi-process demo) both
  * begin a deferred transaction: the one that loses the upgrade to a write lock gets `SQLITE_BUSY`
- * at once, which `busy_timeout` does not cover. Its retry finds the migrations applied.
+ * at once, which `busy_timeout` does not cover, or, when it waited for the lock, finds the tables
+ * it meant to create already there. Its retry finds the migrations applied.
  */
 async function migrateWithRetry(database: Database): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -191,7 +198,9 @@ async function migrateWithRetry(database: Database): Promise<void> {
       await migrateToLatest(database.db);
       return;
     } catch (err) {
-      if (database.dialect !== 'sqlite' || attempt >= 20 || !isSqliteBusy(err)) throw err;
+      // Safe to retry: SQLite DDL is transactional, so the failed attempt left nothing behind,
+      // and the retry finds the other process's migrations recorded.
+      if (database.dialect !== 'sqlite' || attempt >= 20 || !isConcurrentSqliteMigration(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
     }
   }
