@@ -198,8 +198,9 @@ async function migrateWithRetry(database: Database): Promise<void> {
       await migrateToLatest(database.db);
       return;
     } catch (err) {
-      // Safe to retry: SQLite DDL is transactional, so the failed attempt left nothing behind,
-      // and the retry finds the other process's migrations recorded.
+      // Safe to retry although Kysely runs SQLite DDL outside a transaction: the loser fails at
+      // the first CREATE TABLE of a migration the winner is running (it created nothing), and a
+      // retry once the winner has recorded it finds nothing left to do.
       if (database.dialect !== 'sqlite' || attempt >= 20 || !isConcurrentSqliteMigration(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
     }
