@@ -22,7 +22,7 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** A handler threw; the stack is in the server log. RFC 6455 §7.4.1. */
   INTERNAL_ERROR: 1011,
-  /** The server is restarting. IANA registry. */
+  /** The server is restarting, or its channel layer reconnected and a history consumer needs the client to recover (reconnect with `since`). IANA registry. */
   SERVICE_RESTART: 1012,
   /** Overloaded (e.g. this client stopped reading and its send queue overflowed). IANA registry. */
   TRY_AGAIN_LATER: 1013,
@@ -55,7 +55,7 @@ export const CLOSE_CODE_TABLE: Readonly<
   1008: { name: 'POLICY_VIOLATION', meaning: 'origin refused, or session ended after accept', reconnect: 'no' },
   1009: { name: 'MESSAGE_TOO_BIG', meaning: 'frame larger than maxPayloadBytes', reconnect: 'no' },
   1011: { name: 'INTERNAL_ERROR', meaning: 'a handler threw; see the server log', reconnect: 'backoff' },
-  1012: { name: 'SERVICE_RESTART', meaning: 'server restarting', reconnect: 'backoff' },
+  1012: { name: 'SERVICE_RESTART', meaning: 'server restarting, or the channel layer reconnected and missed events must be recovered', reconnect: 'backoff' },
   1013: { name: 'TRY_AGAIN_LATER', meaning: 'overloaded: send queue over its bound', reconnect: 'backoff' },
   4400: { name: 'BAD_REQUEST', meaning: 'repeated malformed messages', reconnect: 'no' },
   4401: { name: 'UNAUTHORIZED', meaning: 'not authenticated, or logged out', reconnect: 'no' },

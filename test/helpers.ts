@@ -1,7 +1,7 @@
 /** Shared helpers for real-socket tests: a server on 127.0.0.1 port 0 and a `ws` client. */
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { InMemoryChannelLayer, ProtocolTypeRouter, SwitchboardServer, type ServerOptions, type WebsocketTarget } from 'switchboard';
+import { InMemoryChannelLayer, ProtocolTypeRouter, SwitchboardServer, type LayerEventListener, type LayerMessage, type ServerOptions, type WebsocketTarget } from 'switchboard';
 
 export interface TestServer {
   server: SwitchboardServer;
@@ -11,9 +11,9 @@ export interface TestServer {
 }
 
 /** Starts a server for `websocket` on a free port. */
-export async function startTestServer(websocket: WebsocketTarget, options: ServerOptions = {}): Promise<TestServer> {
-  const layer = new InMemoryChannelLayer();
-  const server = new SwitchboardServer(new ProtocolTypeRouter({ websocket }), { port: 0, channelLayer: layer, ...options });
+export async function startTestServer(websocket: WebsocketTarget, options: Omit<ServerOptions, 'channelLayer'> & { channelLayer?: InMemoryChannelLayer } = {}): Promise<TestServer> {
+  const layer = options.channelLayer ?? new InMemoryChannelLayer();
+  const server = new SwitchboardServer(new ProtocolTypeRouter({ websocket }), { port: 0, ...options, channelLayer: layer });
   const { port } = await server.listen();
   return {
     server,
@@ -61,5 +61,24 @@ export async function handshakeStatus(url: string, headers: Record<string, strin
     return 101;
   } catch (err) {
     return (err as { status?: number }).status ?? -1;
+  }
+}
+
+/** The in-memory layer plus a way to emit a layer-wide event, as the Redis layer does after an outage. */
+export class EmittingLayer extends InMemoryChannelLayer {
+  readonly #listeners = new Set<LayerEventListener>();
+  override onLayerEvent(listener: LayerEventListener): () => void {
+    const off = super.onLayerEvent(listener);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+      off();
+    };
+  }
+  emit(event: LayerMessage): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+  get listenerCount(): number {
+    return this.#listeners.size;
   }
 }

@@ -354,8 +354,12 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
 
   /**
    * A layer-wide event (`layer.reconnected`): dispatched like a group event to the consumer's
-   * handler (`layerReconnected`) when it has one, ignored without a warning when it has not
-   * (most consumers do not care).
+   * handler (`layerReconnected`) when it has one. Without one, a consumer that recovers history
+   * (`historyGroup` set, a store on the server, connection open) closes with 1012: group events
+   * published while the layer was cut off never reached it, and a client that reconnects with
+   * `since` gets exactly those from the history (Centrifugo's "insufficient state" disconnect;
+   * the SDK reconnects after 1012 with jittered backoff, so a whole process does not come back in
+   * the same millisecond). Other consumers ignore it without a warning.
    */
   [kLayerEvent](event: LayerMessage): void {
     let name: string;
@@ -364,7 +368,11 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     } catch {
       return;
     }
-    if (findHandler(this, name) !== null) this.#deliver(event);
+    if (findHandler(this, name) !== null) {
+      this.#deliver(event);
+    } else if (event.type === 'layer.reconnected' && this.historyGroup !== null && this.history !== null && this.#state === 'open') {
+      this.close(CloseCode.SERVICE_RESTART, 'channel layer reconnected: reconnect with since= to recover missed events');
+    }
   }
 
   #deliver(message: LayerMessage): boolean {

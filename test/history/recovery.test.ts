@@ -24,7 +24,7 @@ import {
 } from 'switchboard';
 import { RedisHistoryStore } from 'switchboard/layers/redis';
 import { waitFor } from 'switchboard/testing';
-import { connectClient, handshakeStatus, startTestServer, type TestClient, type TestServer } from '../helpers.js';
+import { connectClient, EmittingLayer, handshakeStatus, startTestServer, type TestClient, type TestServer } from '../helpers.js';
 import { redisAvailable, REDIS_URL } from '../services.js';
 
 /** One feed: publishes `{n}` with history, forwards every event as it is (type, n, epoch, offset). */
@@ -36,6 +36,13 @@ class FeedConsumer extends JsonWebsocketConsumer {
   }
   feedItem(event: LayerMessage): void {
     this.sendJson(event);
+  }
+}
+
+/** No history: echoes what it gets. */
+class PlainConsumer extends JsonWebsocketConsumer {
+  override receiveJson(content: unknown): void {
+    this.sendJson(content);
   }
 }
 
@@ -215,6 +222,28 @@ describe('recovery step', () => {
       const { epoch } = await history.position('feed');
       assert.deepEqual(frames(client), [{ type: 'feed.item', n: 2, epoch, offset: 2 }]);
       client.ws.close();
+    } finally {
+      await t.close();
+      await history.close();
+    }
+  });
+
+  it('closes recovering consumers with 1012 after layer.reconnected, so clients come back with since', async () => {
+    const layer = new EmittingLayer();
+    const history = new InMemoryHistoryStore();
+    const t = await startTestServer(new URLRouter([path('ws/feed/', FeedConsumer), path('ws/plain/', PlainConsumer)]), { history, channelLayer: layer });
+    try {
+      const recovering = await connectClient(`${t.url}/ws/feed/?since=`);
+      const plain = await connectClient(`${t.url}/ws/plain/`);
+      await waitFor(() => recovering.messages.length === 1, { message: 'the position frame' });
+      layer.emit({ type: 'layer.reconnected' });
+      const { code, reason } = await recovering.closed;
+      assert.equal(code, 1012);
+      assert.match(reason, /since=/);
+      // A consumer without history has nothing to recover: it stays.
+      plain.ws.send(JSON.stringify({ ping: 1 }));
+      await waitFor(() => plain.messages.length === 1, { message: 'the plain consumer still answers' });
+      plain.ws.close();
     } finally {
       await t.close();
       await history.close();

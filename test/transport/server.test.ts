@@ -10,7 +10,6 @@ import {
   InMemoryChannelLayer,
   ProtocolTypeRouter,
   SwitchboardServer,
-  type LayerEventListener,
   JsonWebsocketConsumer,
   URLRouter,
   WebsocketConsumer,
@@ -18,7 +17,7 @@ import {
   type LayerMessage,
 } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
-import { connectClient, handshakeStatus, startTestServer, type TestServer } from '../helpers.js';
+import { connectClient, EmittingLayer, handshakeStatus, startTestServer, type TestServer } from '../helpers.js';
 
 class EchoConsumer extends JsonWebsocketConsumer {
   override receiveJson(content: unknown): void {
@@ -194,25 +193,6 @@ describe('SwitchboardServer heartbeat and shutdown', () => {
     assert.equal(await t.layer.groupSize('room').catch(() => 0), 0);
   });
 });
-
-/** The in-memory layer plus a way to emit a layer-wide event, as the Redis layer does after an outage. */
-class EmittingLayer extends InMemoryChannelLayer {
-  readonly #listeners = new Set<LayerEventListener>();
-  override onLayerEvent(listener: LayerEventListener): () => void {
-    const off = super.onLayerEvent(listener);
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-      off();
-    };
-  }
-  emit(event: LayerMessage): void {
-    for (const listener of this.#listeners) listener(event);
-  }
-  get listenerCount(): number {
-    return this.#listeners.size;
-  }
-}
 
 class ReconnectAware extends JsonWebsocketConsumer {
   override connect(): void {
