@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: fan-out of one group to 1,000 receivers, as messages delivered per second,
- * for a bare `ws` broadcast loop and for Switchboard on the in-memory and Redis layers, measured
- * in the same run, each reported as a ratio to the bare loop (absolute numbers drift on shared
- * machines; the ratio is the figure to compare).
+ * for a bare `ws` broadcast loop, for Socket.IO (the most common peer) and for Switchboard on the
+ * in-memory and Redis layers, measured in the same run, each reported as a ratio to the bare loop
+ * (absolute numbers drift on shared machines; the ratio is the figure to compare).
  *
  * The receivers run in a child process (bench/clients.ts) so the server process has its own core.
  * Options (env): BENCH_CLIENTS (1000), BENCH_MESSAGES (200 broadcasts per run), BENCH_RUNS (3),
@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Server as SocketIoServer } from 'socket.io';
 import * as wsModule from 'ws';
 import { WebSocketServer, WebSocket } from 'ws';
 import {
@@ -120,6 +121,31 @@ async function bareWs(child: ChildProcess, loop: (wss: WebSocketServer, i: numbe
   return rates;
 }
 
+/**
+ * Socket.IO 4 (dev dependency), WebSocket transport only, no compression: every socket joins room
+ * 'bench' on connection and a broadcast is `io.to('bench').emit('chat', payload)`. The receivers
+ * speak the Engine.IO/Socket.IO framing themselves (bench/clients.ts, `protocol: 'socketio'`) and
+ * count only the `42[...]` event frames.
+ */
+async function socketIo(child: ChildProcess): Promise<number[]> {
+  const server = createServer();
+  const io = new SocketIoServer(server, { perMessageDeflate: false, transports: ['websocket'], serveClient: false });
+  io.on('connection', (socket) => {
+    socket.join('bench');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await ask(child, { cmd: 'connect', url: `ws://127.0.0.1:${port}`, n: CLIENTS, protocol: 'socketio' }, 'connected');
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    rates.push(await measure(child, (i) => void io.to('bench').emit('chat', { ...payload, n: i })));
+  }
+  await ask(child, { cmd: 'close' }, 'closed');
+  await io.close(); // also closes the http server
+  return rates;
+}
+
 class RoomConsumer extends JsonWebsocketConsumer {
   override groups = ['bench'];
   benchMessage(event: LayerMessage): void {
@@ -176,6 +202,8 @@ async function main(): Promise<void> {
     line('ws loop, bytes once', tuned, bare);
     const framed = median(await bareWs(child, framedLoop));
     line('ws loop, framed once + cork', framed, bare, 'hand-written best case');
+    const sio = median(await socketIo(child));
+    line('socket.io io.to(room).emit', sio, bare, 'Socket.IO 4, websocket transport');
     const memory = new InMemoryChannelLayer();
     const mem = median(await switchboard(child, memory));
     await memory.close();

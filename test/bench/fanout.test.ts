@@ -24,7 +24,7 @@ describe('npm run bench (fan-out)', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0, out);
-    const labels = ['bare ws loop', 'ws loop, bytes once', 'ws loop, framed once + cork', 'switchboard in-memory'];
+    const labels = ['bare ws loop', 'ws loop, bytes once', 'ws loop, framed once + cork', 'socket.io io.to(room).emit', 'switchboard in-memory'];
     if (withRedis) labels.push('switchboard redis, local send', 'switchboard redis, remote send');
     for (const label of labels) {
       assert.match(out, new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+[\\d,]+ msg/s\\s+ratio \\d+\\.\\d\\d`, 'm'), `no result line for ${label}:\n${out}`);
