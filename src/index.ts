@@ -42,7 +42,7 @@ export { DEFAULT_PRESENCE_TTL_MS, type PresenceStore, type PresenceEntry, type P
 export { InMemoryHistoryStore } from './history/in-memory.js';
 export { DEFAULT_HISTORY_OPTIONS, resolveHistoryOptions, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions, type HistoryEvent, type HistoryRecovery } from './history/history-store.js';
 export { HISTORY_FRAME_TYPE, SINCE_PARAM, formatSince, parseSince, isHistoryPosition, type HistoryPosition, type HistoryFrame } from './history/position.js';
-export { groupSendWithHistory, withPosition, type HistoryGroupSendResult } from './history/publish.js';
+export { groupSendWithHistory, withPosition, type HistoryGroupSendResult, type GroupSendWithHistoryOptions } from './history/publish.js';
 export { CookieMiddleware } from './middleware/cookies.js';
 export { SessionMiddleware, InMemorySessionStore, serializeSessionCookie, DEFAULT_SESSION_COOKIE, DEFAULT_SESSION_TTL_MS, type SessionStore, type SessionData, type SessionMiddlewareOptions, type InMemorySessionStoreOptions, type SessionCookieOptions } from './middleware/session.js';
 export { AuthMiddleware, AuthMiddlewareStack, AuthSignals, authSignals, ANONYMOUS_USER, SESSION_USER_ID_KEY, getUser, login, logout, type UserStore, type AuthMiddlewareOptions, type AuthMiddlewareStackOptions, type AuthSignalMap, type AuthSignalListener, type UserLoggedInEvent, type UserLoggedOutEvent, type HasSession, type LoginOptions, type LogoutOptions } from './middleware/auth.js';

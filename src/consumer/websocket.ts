@@ -113,6 +113,18 @@ function findHandler(consumer: object, name: string): ((message: LayerMessage) =
   return typeof own === 'function' ? (own as (message: LayerMessage) => unknown) : handler;
 }
 
+/** Group → when its "history unavailable" warning was last logged (ms since the epoch). */
+const historyOutageWarned = new Map<string, number>();
+
+/** Logs a history store outage at most once per group per 10 s, not once per message. */
+function historyOutageWarning(logger: Logger, group: string, err: Error): void {
+  const now = Date.now();
+  if (now - (historyOutageWarned.get(group) ?? 0) < 10_000) return;
+  if (historyOutageWarned.size > 10_000) historyOutageWarned.clear();
+  historyOutageWarned.set(group, now);
+  logger.warn({ err, group, code: 'SB_ERR_LAYER_UNAVAILABLE' }, `history of ${JSON.stringify(group)} unreachable: events go out live, without a position, and are not kept for recovery`);
+}
+
 function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
@@ -250,7 +262,9 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
    */
   groupSendWithHistory(group: string, event: LayerMessage): Promise<HistoryGroupSendResult> {
     if (this.channelLayer === null) return Promise.reject(new ConsumerStateError('groupSendWithHistory(): this server has no channel layer'));
-    return groupSendWithHistory(this.channelLayer, this.history, group, event);
+    return groupSendWithHistory(this.channelLayer, this.history, group, event, {
+      onHistoryUnavailable: (err) => historyOutageWarning(this.logger, group, err),
+    });
   }
 
   /**

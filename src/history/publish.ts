@@ -3,8 +3,9 @@
  * later recovery see the same `{..., epoch, offset}`. For consumers, CLI commands, workers and
  * HTTP handlers alike (consumers have the method `this.groupSendWithHistory`).
  */
+import { LayerUnavailableError } from '../errors.js';
 import type { ChannelLayer, GroupSendResult, LayerMessage } from '../layers/channel-layer.js';
-import type { HistoryStore } from './history-store.js';
+import type { HistoryEvent, HistoryStore } from './history-store.js';
 import { isHistoryPosition, type HistoryPosition } from './position.js';
 
 /** Result of {@link groupSendWithHistory}: the layer's result and the event's position. */
@@ -13,6 +14,20 @@ export interface HistoryGroupSendResult extends GroupSendResult {
   readonly epoch: string | null;
   /** The event's offset; `null` when there is no history store. */
   readonly offset: number | null;
+  /**
+   * `true` when the store was unreachable and the event went out without a position (not in
+   * the history): see {@link groupSendWithHistory}.
+   */
+  readonly historyUnavailable?: boolean;
+}
+
+/** Options of {@link groupSendWithHistory}. */
+export interface GroupSendWithHistoryOptions {
+  /**
+   * Told when the store was unreachable and the event was sent without a position. Default:
+   * nothing (the result's `historyUnavailable` says it).
+   */
+  onHistoryUnavailable?: (err: LayerUnavailableError) => void;
 }
 
 /**
@@ -25,15 +40,36 @@ export interface HistoryGroupSendResult extends GroupSendResult {
  * order messages of different senders (docs/channel-layer-spec.md §3): two processes publishing
  * at once may deliver offsets 7 and 6 in that order; offsets give the history order.
  *
- * @throws whatever `history.append` throws (nothing is sent then) and whatever `groupSend` throws
- *   (the event stays in the history, so a reconnecting client still gets it).
+ * When the store is unreachable (`history.append` rejects with {@link LayerUnavailableError}),
+ * the event is still sent, without a position and not kept: an outage of the store must not
+ * silence the live group (`historyUnavailable: true`, `options.onHistoryUnavailable`).
+ *
+ * @throws whatever else `history.append` throws (nothing is sent then) and whatever `groupSend`
+ *   throws (the event stays in the history, so a reconnecting client still gets it).
  */
-export async function groupSendWithHistory(layer: ChannelLayer, history: HistoryStore | null, group: string, event: LayerMessage): Promise<HistoryGroupSendResult> {
+export async function groupSendWithHistory(
+  layer: ChannelLayer,
+  history: HistoryStore | null,
+  group: string,
+  event: LayerMessage,
+  options: GroupSendWithHistoryOptions = {},
+): Promise<HistoryGroupSendResult> {
   if (history === null) {
     const result = await layer.groupSend(group, event);
     return { ...result, epoch: null, offset: null };
   }
-  const stored = await history.append(group, event);
+  let stored: HistoryEvent;
+  try {
+    stored = await history.append(group, event);
+  } catch (err) {
+    if (!(err instanceof LayerUnavailableError)) throw err;
+    // The store is down (a Redis outage): the live members still get the event, without a
+    // position, as the layer keeps serving local members through an outage. Clients recover
+    // what they can once it is back (consumers close with 1012 on layer.reconnected).
+    options.onHistoryUnavailable?.(err);
+    const result = await layer.groupSend(group, event);
+    return { ...result, epoch: null, offset: null, historyUnavailable: true };
+  }
   const result = await layer.groupSend(group, stored);
   return { ...result, epoch: stored.epoch, offset: stored.offset };
 }

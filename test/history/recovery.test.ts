@@ -250,6 +250,35 @@ describe('recovery step', () => {
     }
   });
 
+  it('keeps the live group going while the history store is unreachable: events go out without a position', async () => {
+    // A Redis history store on a port nothing listens on: every append fails fast as unavailable.
+    const { createServer } = await import('node:net');
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => probe.once('listening', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const history = new RedisHistoryStore({ url: `redis://127.0.0.1:${port}/0`, connectTimeoutMs: 300 });
+    const lines: string[] = [];
+    const { pino } = await import('pino');
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const t = await startTestServer(new URLRouter([path('ws/feed/', FeedConsumer)]), { history, logger });
+    try {
+      const a = await connectClient(`${t.url}/ws/feed/`);
+      const b = await connectClient(`${t.url}/ws/feed/`);
+      a.ws.send(JSON.stringify({ n: 1 }));
+      a.ws.send(JSON.stringify({ n: 2 }));
+      await waitFor(() => a.messages.length === 2 && b.messages.length === 2, { timeoutMs: 5_000, message: 'both events reached both clients' });
+      assert.deepEqual(frames(b), [{ type: 'feed.item', n: 1 }, { type: 'feed.item', n: 2 }]);
+      assert.equal(a.ws.readyState, a.ws.OPEN, 'the sender was not closed');
+      assert.equal(lines.filter((l) => l.includes('unreachable')).length, 1, `one warning, not one per event: ${lines.join('')}`);
+      a.ws.close();
+      b.ws.close();
+    } finally {
+      await t.close();
+      await history.close();
+    }
+  });
+
   it('refuses the handshake of a consumer whose historyGroup is not one of its groups', async () => {
     const t = await startTestServer(new URLRouter([path('ws/bad/', MisconfiguredConsumer)]), { history: new InMemoryHistoryStore() });
     try {
