@@ -369,7 +369,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   /**
    * A layer-wide event (`layer.reconnected`): dispatched like a group event to the consumer's
    * handler (`layerReconnected`) when it has one. Without one, a consumer that recovers history
-   * (`historyGroup` set, a store on the server, connection open) closes with 1012: group events
+   * (`historyGroup` set, a store on the server, connection open, and a client that asked for
+   * recovery with `since`; seed-protocol clients are left alone) closes with 1012: group events
    * published while the layer was cut off never reached it, and a client that reconnects with
    * `since` gets exactly those from the history (Centrifugo's "insufficient state" disconnect;
    * the SDK reconnects after 1012 with jittered backoff, so a whole process does not come back in
@@ -384,7 +385,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     }
     if (findHandler(this, name) !== null) {
       this.#deliver(event);
-    } else if (event.type === 'layer.reconnected' && this.historyGroup !== null && this.history !== null && this.#state === 'open') {
+    } else if (event.type === 'layer.reconnected' && this.historyGroup !== null && this.history !== null && this.#state === 'open' && this.scope.queryString.includes(SINCE_PARAM)) {
       this.close(CloseCode.SERVICE_RESTART, 'channel layer reconnected: reconnect with since= to recover missed events');
     }
   }

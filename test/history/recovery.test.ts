@@ -25,6 +25,7 @@ import {
 import { RedisHistoryStore } from 'switchboard/layers/redis';
 import { waitFor } from 'switchboard/testing';
 import { connectClient, EmittingLayer, handshakeStatus, startTestServer, type TestClient, type TestServer } from '../helpers.js';
+import { freePort } from '../redis-server.js';
 import { redisAvailable, REDIS_URL } from '../services.js';
 
 /** One feed: publishes `{n}` with history, forwards every event as it is (type, n, epoch, offset). */
@@ -234,12 +235,17 @@ describe('recovery step', () => {
     const t = await startTestServer(new URLRouter([path('ws/feed/', FeedConsumer), path('ws/plain/', PlainConsumer)]), { history, channelLayer: layer });
     try {
       const recovering = await connectClient(`${t.url}/ws/feed/?since=`);
+      const seed = await connectClient(`${t.url}/ws/feed/`);
       const plain = await connectClient(`${t.url}/ws/plain/`);
       await waitFor(() => recovering.messages.length === 1, { message: 'the position frame' });
       layer.emit({ type: 'layer.reconnected' });
       const { code, reason } = await recovering.closed;
       assert.equal(code, 1012);
       assert.match(reason, /since=/);
+      // A client that never asked for recovery (seed protocol) is not disconnected for it.
+      seed.ws.send(JSON.stringify({ n: 5 }));
+      await waitFor(() => seed.messages.length === 1, { message: 'the seed client still gets live events' });
+      seed.ws.close();
       // A consumer without history has nothing to recover: it stays.
       plain.ws.send(JSON.stringify({ ping: 1 }));
       await waitFor(() => plain.messages.length === 1, { message: 'the plain consumer still answers' });
@@ -252,11 +258,7 @@ describe('recovery step', () => {
 
   it('keeps the live group going while the history store is unreachable: events go out without a position', async () => {
     // A Redis history store on a port nothing listens on: every append fails fast as unavailable.
-    const { createServer } = await import('node:net');
-    const probe = createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => probe.once('listening', resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     const history = new RedisHistoryStore({ url: `redis://127.0.0.1:${port}/0`, connectTimeoutMs: 300 });
     const lines: string[] = [];
     const { pino } = await import('pino');
