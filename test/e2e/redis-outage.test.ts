@@ -11,23 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from 'switchboard/testing';
 import { startDemo, type RunningDemo } from '../../demo/app.js';
 import { loadConfig } from '../../demo/config.js';
+import { chatFrames } from '../chat-frames.js';
 import { connectClient, type TestClient } from '../helpers.js';
 import { freePort, startRedisServer, stopProcess } from '../redis-server.js';
 import { redisAvailable } from '../services.js';
 
 const skip = redisAvailable() ? false : 'redis-server is needed (set REQUIRE_SERVICES=1 to fail instead)';
 
-interface ChatFrame {
-  type?: string;
-  message?: string;
-  username?: string;
-  epoch?: string;
-  offset?: number;
-  recovered?: boolean;
-  missed?: number;
-}
-
-const frames = (c: TestClient): ChatFrame[] => c.messages.map((m) => JSON.parse(m) as ChatFrame);
+const frames = chatFrames;
 const said = (c: TestClient): string[] => frames(c).filter((f) => typeof f.message === 'string').map((f) => f.message!);
 
 describe('the demo through a Redis outage', { skip }, () => {

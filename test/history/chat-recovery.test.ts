@@ -9,19 +9,10 @@ import { HISTORY_FRAME_TYPE } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 import { startDemo, type RunningDemo } from '../../demo/app.js';
 import { loadConfig } from '../../demo/config.js';
+import { chatFrames } from '../chat-frames.js';
 import { connectClient, type TestClient } from '../helpers.js';
 
-interface Frame {
-  type?: string;
-  message?: string;
-  username?: string;
-  epoch?: string;
-  offset?: number;
-  recovered?: boolean;
-  missed?: number;
-}
-
-const frames = (c: TestClient): Frame[] => c.messages.map((m) => JSON.parse(m) as Frame);
+const frames = chatFrames;
 const texts = (c: TestClient): Array<string | undefined> => frames(c).map((f) => (f.type === HISTORY_FRAME_TYPE ? `history:${f.recovered}:${f.missed}` : f.message));
 
 describe('demo chat recovery after reconnect', () => {
