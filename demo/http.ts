@@ -53,7 +53,12 @@ const SYSTEMS: readonly SystemLink[] = [
   { name: 'Chat rooms', href: '/chat/', live: true, summary: 'Pick a room; everyone in it sees every message at once.' },
   { name: 'Dice game rooms', href: '/game/', live: true, summary: 'Players in a room take turns rolling a die until the game ends.' },
   { name: 'Who is online', href: '/users/', live: true, summary: 'Sign up and log in; every open page shows who is online, live.' },
-  { name: 'Backend push', href: '/chat/chat_room/', live: false, summary: 'A command in another process sends a message to every browser in the chat_room room.' },
+  {
+    name: 'Backend push',
+    href: '/chat/chat_room/',
+    live: true,
+    summary: 'Open the chat_room room, then run npm run send -- "hello" (or switchboard send, or POST /api/publish): the message reaches every browser in it from another process.',
+  },
 ];
 
 /** Pages may load scripts, styles and sockets from this origin only. */

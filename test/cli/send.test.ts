@@ -141,13 +141,19 @@ describe('switchboard send (publish API, in-memory layer)', () => {
     assert.deepEqual(client.frames.at(-1), { message: 'flat', username: 'server' });
   });
 
-  it('has a short form: npm run send -- "hi" reaches ws/chat/', async () => {
-    const before = client.frames.length;
-    const run = await runNode([SEND_SCRIPT, 'hello', 'room'], { PORT: String(demo.port), SWITCHBOARD_API_KEY: KEY });
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /sent to group chat_chat_room: reached 1 recipient/);
-    await waitFor(() => client.frames.length === before + 1, { message: 'the client got the short-form message' });
-    assert.deepEqual(client.frames.at(-1), { message: 'hello room', username: 'server' });
+  it('has a short form: npm run send -- "hi" reaches ws/chat/ and the chat_room page (the home page\'s "Backend push")', async () => {
+    const page = await chatClient(demo.port, '/ws/chat/chat_room/'); // what /chat/chat_room/ opens
+    try {
+      const before = client.frames.length;
+      const run = await runNode([SEND_SCRIPT, 'hello', 'room'], { PORT: String(demo.port), SWITCHBOARD_API_KEY: KEY });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /sent to group chat_chat_room: reached 2 recipient/);
+      await waitFor(() => client.frames.length === before + 1 && page.frames.length >= 1, { message: 'both got the short-form message' });
+      assert.deepEqual(client.frames.at(-1), { message: 'hello room', username: 'server' });
+      assert.deepEqual(page.frames.at(-1), { message: 'hello room', username: 'server' });
+    } finally {
+      page.ws.close();
+    }
   });
 
   it('exits 1 with the server\'s reason when the key is wrong', async () => {
