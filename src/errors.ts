@@ -158,6 +158,20 @@ export class HandshakeRejectedError extends SwitchboardError {
   }
 }
 
+/**
+ * A client sent frames faster than its consumer's `receiveRateLimit`. A JSON consumer answers a
+ * refused frame with an error frame of this code (the frame is dropped, the connection stays);
+ * `maxRefusedFrames` refused in a row close the connection with 4429.
+ */
+export class RateLimitedError extends SwitchboardError {
+  /** Milliseconds until a frame would be accepted again. */
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs = 0) {
+    super('SB_ERR_RATE_LIMITED', message, { closeCode: CloseCode.RATE_LIMITED });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** A per-connection send queue over its byte bound: the connection is closed with 1013. */
 export class SlowConsumerError extends SwitchboardError {
   constructor(message: string) {

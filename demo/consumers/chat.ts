@@ -28,6 +28,9 @@ import type { ChatMessageRepository } from '../db/messages.js';
 /** Room names a client may use: the characters of a group name, short enough for a URL. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Messages one chat connection may send: a burst of 100, refilled at 10 per second. */
+export const CHAT_RATE_LIMIT = Object.freeze({ limit: 100, windowMs: 10_000 });
+
 /** Seed 002's single room (`ws/chat/`) uses this group. */
 export const SINGLE_ROOM_GROUP = 'chat_chat_room';
 
@@ -119,6 +122,13 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
 
   /** A reconnecting page recovers the room's messages from the server's history store. */
   override historyGroup: string | null = this.group;
+
+  /**
+   * Flood protection: {@link CHAT_RATE_LIMIT} per connection. Far above typing speed; a script
+   * that floods gets `SB_ERR_RATE_LIMITED` error frames, then 4429, and the room never sees more
+   * than the limit.
+   */
+  override receiveRateLimit = CHAT_RATE_LIMIT;
 
   /**
    * The name this connection posts as: the logged-in user's username; for a guest the `sb_guest`

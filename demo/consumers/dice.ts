@@ -145,6 +145,9 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   /** Refused actions are error frames; players click a lot, so allow more of them than 5. */
   override badFrameLimit = 50;
 
+  /** Flood protection: a burst of 60 actions, refilled at 6 per second (clicking is slower). */
+  override receiveRateLimit = { limit: 60, windowMs: 10_000 };
+
   /** The room name from the path; validated in the constructor. */
   readonly room: string;
   /** Who this connection plays as. */

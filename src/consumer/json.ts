@@ -4,16 +4,18 @@
  * (Centrifuge `ErrorBadRequest` versus `DisconnectTooManyErrors`).
  */
 import { PreparedMessage } from '../connection.js';
-import { BadRequestError, InvalidJsonError, TooManyBadFramesError, UnsupportedFrameError, type SwitchboardError } from '../errors.js';
+import { BadRequestError, InvalidJsonError, TooManyBadFramesError, UnsupportedFrameError, type RateLimitedError, type SwitchboardError } from '../errors.js';
 import type { RouteKwargs } from '../scope.js';
 import { registerFrameworkPrototype, WebsocketConsumer, type ReceivedFrame } from './websocket.js';
 
 /** The error frame sent for a bad client message. */
 export interface ErrorFrame {
   readonly type: 'error';
-  /** `SB_ERR_INVALID_JSON` or `SB_ERR_BAD_REQUEST` (see docs/errors.md). */
+  /** `SB_ERR_INVALID_JSON`, `SB_ERR_BAD_REQUEST` or `SB_ERR_RATE_LIMITED` (see docs/errors.md). */
   readonly code: string;
   readonly message: string;
+  /** With `SB_ERR_RATE_LIMITED`: milliseconds until a message would be accepted again. */
+  readonly retryAfterMs?: number;
 }
 
 // Frames encoded by sendJson, per object identity, for the current tick: a group event forwarded
@@ -104,6 +106,12 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs> extends 
         throw err;
       });
     }
+  }
+
+  /** A frame refused by `receiveRateLimit`: answered with an error frame, the connection stays. */
+  protected override onRateLimited(err: RateLimitedError): void {
+    const frame: ErrorFrame = { type: 'error', code: err.code, message: err.message, retryAfterMs: err.retryAfterMs };
+    this.sendJson(frame);
   }
 
   #badFrame(err: SwitchboardError): void {

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { CloseCode } from '../close-codes.js';
 import type { ConnectionHandle } from '../connection.js';
-import { ConsumerStateError, SwitchboardError } from '../errors.js';
+import { ConsumerStateError, RateLimitedError, SwitchboardError } from '../errors.js';
+import { RateLimiter } from '../middleware/rate-limit.js';
 import type { HistoryStore } from '../history/history-store.js';
 import { HISTORY_FRAME_TYPE, parseSince, SINCE_PARAM, type HistoryFrame, type HistoryPosition } from '../history/position.js';
 import { groupSendWithHistory, type HistoryGroupSendResult } from '../history/publish.js';
@@ -60,9 +61,11 @@ type State = 'connecting' | 'open' | 'closing' | 'closed';
 /** Queue items other than layer events (events are queued as the message object itself). */
 class Control {
   constructor(
-    readonly kind: 'connect' | 'recover' | 'frame' | 'disconnect',
+    readonly kind: 'connect' | 'recover' | 'frame' | 'disconnect' | 'fail',
     readonly frame?: ReceivedFrame,
     readonly code?: number,
+    /** For `fail`: the error that closes the connection once the items before it ran. */
+    readonly error?: SwitchboardError,
   ) {}
 }
 
@@ -161,8 +164,18 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
    * `groups`. Default `null`: no recovery. See {@link WebsocketConsumer.recoverHistory}.
    */
   historyGroup: string | null = null;
+  /**
+   * Flood protection: at most `limit` frames from the client per `windowMs` (a token bucket, so
+   * bursts of `limit` pass), checked before a frame is queued. A refused frame is dropped and
+   * given to {@link WebsocketConsumer.onRateLimited} (a JSON consumer answers with an error frame
+   * `SB_ERR_RATE_LIMITED`); `maxRefusedFrames` refused in a row close the connection with 4429.
+   * Default `null`: no limit. Set as a field, e.g. `{ limit: 20, windowMs: 10_000 }`.
+   */
+  receiveRateLimit: { readonly limit: number; readonly windowMs: number; readonly maxRefusedFrames?: number } | null = null;
 
   readonly #connection: ConnectionHandle;
+  #rateLimiter: RateLimiter | undefined;
+  #refusedInARow = 0;
   #state: State = 'connecting';
   #busy = false;
   #queue: Array<LayerMessage | Control> = [];
@@ -357,6 +370,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   /** A frame arrived from the socket. */
   [kFrame](frame: ReceivedFrame): void {
     if (this.#failed || this.#disconnected) return;
+    if (this.receiveRateLimit !== null && !this.#withinRateLimit()) return;
     this.#enqueue(new Control('frame', frame));
   }
 
@@ -389,6 +403,46 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       this.close(CloseCode.SERVICE_RESTART, 'channel layer reconnected: reconnect with since= to recover missed events');
     }
   }
+
+  /** Takes a token for a frame; on refusal tells `onRateLimited`, or closes with 4429. */
+  #withinRateLimit(): boolean {
+    const { limit, windowMs, maxRefusedFrames = 10 } = this.receiveRateLimit!;
+    this.#rateLimiter ??= new RateLimiter({ limit, windowMs, maxKeys: 1 });
+    const result = this.#rateLimiter.consume('frames');
+    if (result.allowed) {
+      this.#refusedInARow = 0;
+      return true;
+    }
+    this.#refusedInARow++;
+    if (this.#refusedInARow > maxRefusedFrames) return false; // closing already queued
+    const close = this.#refusedInARow === maxRefusedFrames;
+    const err = new RateLimitedError(
+      close
+        ? `${this.#refusedInARow} frames refused in a row (limit ${limit} per ${windowMs} ms); closing`
+        : `too many messages: at most ${limit} per ${windowMs} ms; this one was dropped, retry in ${result.retryAfterMs} ms`,
+      result.retryAfterMs,
+    );
+    if (close) {
+      // The frames accepted before it still run, in order; then the connection closes with 4429.
+      this.#enqueue(new Control('fail', undefined, undefined, err));
+    } else if (this.#refusedInARow === 1 || this.#refusedInARow === maxRefusedFrames - 1) {
+      // First refusal and last warning: answered; the ones between are dropped silently so a
+      // flood does not turn into a flood of error frames.
+      this.logger.warn({ code: err.code, refused: this.#refusedInARow }, err.message);
+      try {
+        this.onRateLimited(err);
+      } catch (e) {
+        this.#fail(e);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Called for a frame refused by `receiveRateLimit` (the first of a run, and the last before the
+   * connection would be closed). Default: nothing. `JsonWebsocketConsumer` sends an error frame.
+   */
+  protected onRateLimited(_err: RateLimitedError): void {}
 
   #deliver(message: LayerMessage): boolean {
     if (this.#failed || this.#disconnected) return true;
@@ -437,6 +491,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
         return this.receive(item.frame!);
       case 'disconnect':
         return this.#disconnect(item.code!);
+      case 'fail':
+        throw item.error!;
     }
   }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { InMemoryChannelLayer } from 'switchboard';
 import { WebsocketCommunicator } from 'switchboard/testing';
-import { GUEST_NAME_PATTERN, MAX_MESSAGE_CHARS, SINGLE_ROOM_GROUP } from '../../demo/consumers/chat.js';
+import { CHAT_RATE_LIMIT, GUEST_NAME_PATTERN, MAX_MESSAGE_CHARS, SINGLE_ROOM_GROUP } from '../../demo/consumers/chat.js';
 import { createWebsocketApplication } from '../../demo/routing.js';
 
 interface ChatFrame {
@@ -45,6 +45,28 @@ describe('ChatConsumer', () => {
     await bob.sendJson({ message: 'hi alice' });
     assert.deepEqual(await alice.receiveJson<ChatFrame>(), { message: 'hi alice', username: 'guest-bob222' });
     assert.deepEqual(await bob.receiveJson<ChatFrame>(), { message: 'hi alice', username: 'guest-bob222' });
+  });
+
+  it('stops a flood at CHAT_RATE_LIMIT: the room gets the first 100, the flooder an error frame, then 4429', async () => {
+    const flooder = await join('/ws/chat/flood/', 'sb_guest=guest-flood1');
+    const reader = await join('/ws/chat/flood/', 'sb_guest=guest-read11');
+    const total = CHAT_RATE_LIMIT.limit + 10; // the 10th refused frame in a row closes
+    for (let i = 0; i < total; i++) await flooder.sendJson({ message: `m${i}` });
+    const seen: string[] = [];
+    for (let i = 0; i < CHAT_RATE_LIMIT.limit; i++) seen.push((await reader.receiveJson<ChatFrame>()).message);
+    assert.deepEqual(seen, Array.from({ length: CHAT_RATE_LIMIT.limit }, (_, i) => `m${i}`));
+    assert.equal(await reader.receiveNothing(), true, 'nothing past the limit reached the room');
+    const frames: Array<{ type?: string; code?: string }> = [];
+    for (;;) {
+      const output = await flooder.receiveOutput();
+      if (output.kind === 'close') {
+        assert.equal(output.code, 4429);
+        break;
+      }
+      assert.equal(output.kind, 'text');
+      if (output.kind === 'text') frames.push(JSON.parse(output.text) as { type?: string; code?: string });
+    }
+    assert.deepEqual(frames.filter((f) => f.type === 'error').map((f) => f.code), ['SB_ERR_RATE_LIMITED', 'SB_ERR_RATE_LIMITED']);
   });
 
   it('keeps rooms apart', async () => {

@@ -209,6 +209,41 @@ class Indifferent extends JsonWebsocketConsumer {
   }
 }
 
+class LimitedEcho extends JsonWebsocketConsumer {
+  override receiveRateLimit = { limit: 3, windowMs: 60_000, maxRefusedFrames: 4 };
+  override receiveJson(content: unknown): void {
+    this.sendJson({ echo: content });
+  }
+}
+
+describe('SwitchboardServer receive rate limit', () => {
+  it('drops frames over receiveRateLimit with one error frame, closes a flood with 4429, and leaves others alone', async () => {
+    const t = await startTestServer(new URLRouter([path('ws/limited/', LimitedEcho)]));
+    try {
+      const flooder = await connectClient(`${t.url}/ws/limited/`);
+      const other = await connectClient(`${t.url}/ws/limited/`);
+      for (let i = 1; i <= 5; i++) flooder.ws.send(JSON.stringify(i));
+      await waitFor(() => flooder.messages.length === 4, { message: '3 echoes and 1 error frame' });
+      const got = flooder.messages.map((m) => JSON.parse(m) as { echo?: number; type?: string; code?: string; retryAfterMs?: number });
+      assert.deepEqual(got.slice(0, 3), [{ echo: 1 }, { echo: 2 }, { echo: 3 }]);
+      assert.equal(got[3]!.type, 'error');
+      assert.equal(got[3]!.code, 'SB_ERR_RATE_LIMITED');
+      assert.ok(got[3]!.retryAfterMs! > 0 && got[3]!.retryAfterMs! <= 20_000, `retryAfterMs ${got[3]!.retryAfterMs}`);
+      // Refused frames 3 (warned again) and 4 (closes): a flood ends with 4429.
+      flooder.ws.send('6');
+      flooder.ws.send('7');
+      assert.equal((await flooder.closed).code, CloseCode.RATE_LIMITED);
+      // The other connection has its own budget.
+      other.ws.send(JSON.stringify('still here'));
+      await waitFor(() => other.messages.length === 1);
+      assert.deepEqual(JSON.parse(other.messages[0]!), { echo: 'still here' });
+      other.ws.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('SwitchboardServer drain', () => {
   it('closes connections with 1001 in batches of drainBatchSize, drainIntervalMs apart', async () => {
     const t = await startTestServer(router, { drainBatchSize: 2, drainIntervalMs: 300 });
