@@ -41,7 +41,7 @@ export interface StartDemoOptions {
   secretKey?: string;
   /** Account settings tests lower: scrypt cost (default N = 2^15) and rate limits. */
   accounts?: { scrypt?: ScryptParams; rateLimits?: Partial<AccountRateLimits> };
-  /** Key prefix of the Redis presence and history stores. Default `sb:demo:`. */
+  /** Key prefix of the Redis presence and history stores and rate limits. Default `sb:demo:`. */
   redisPrefix?: string;
   /**
    * The word stream's timing (`ws/any_url/`, `/one/`): a word every `intervalMs`, `count` words.
@@ -108,15 +108,16 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     // Who is online must agree across processes: in Redis when the layer is.
     // So is the chat history a reconnecting page recovers from.
     let presence: PresenceStore;
+    const redisPrefix = options.redisPrefix ?? 'sb:demo:';
     if (config.channelLayerUrl) {
       const { RedisHistoryStore, RedisPresenceStore } = await import('switchboard/layers/redis');
-      presence = new RedisPresenceStore({ url: config.channelLayerUrl, prefix: options.redisPrefix ?? 'sb:demo:' });
-      history = new RedisHistoryStore({ url: config.channelLayerUrl, prefix: options.redisPrefix ?? 'sb:demo:' });
+      presence = new RedisPresenceStore({ url: config.channelLayerUrl, prefix: redisPrefix });
+      history = new RedisHistoryStore({ url: config.channelLayerUrl, prefix: redisPrefix });
     } else {
       presence = new InMemoryPresenceStore();
       history = new InMemoryHistoryStore();
     }
-    accounts = createAccounts({
+    accounts = await createAccounts({
       database,
       channelLayer,
       presence,
@@ -124,6 +125,8 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       logger,
       ...(options.accounts?.scrypt ? { scrypt: options.accounts.scrypt } : {}),
       ...(options.accounts?.rateLimits ? { rateLimits: options.accounts.rateLimits } : {}),
+      // Log-in and sign-up budgets shared by every process, like presence.
+      ...(config.channelLayerUrl ? { redis: { url: config.channelLayerUrl, prefix: redisPrefix } } : {}),
     });
     // ALLOWED_ORIGINS is checked now; the default list needs the bound port, so it is set after listen().
     let origins: readonly OriginPattern[] = config.allowedOrigins ? allowedOriginPatterns(config.allowedOrigins, config.host, config.port) : [];

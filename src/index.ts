@@ -47,7 +47,7 @@ export { CookieMiddleware } from './middleware/cookies.js';
 export { SessionMiddleware, InMemorySessionStore, serializeSessionCookie, DEFAULT_SESSION_COOKIE, DEFAULT_SESSION_TTL_MS, type SessionStore, type SessionData, type SessionMiddlewareOptions, type InMemorySessionStoreOptions, type SessionCookieOptions } from './middleware/session.js';
 export { AuthMiddleware, AuthMiddlewareStack, AuthSignals, authSignals, ANONYMOUS_USER, SESSION_USER_ID_KEY, getUser, login, logout, type UserStore, type AuthMiddlewareOptions, type AuthMiddlewareStackOptions, type AuthSignalMap, type AuthSignalListener, type UserLoggedInEvent, type UserLoggedOutEvent, type HasSession, type LoginOptions, type LogoutOptions } from './middleware/auth.js';
 export { OriginValidator, AllowedHostsOriginValidator, LOCAL_ALLOWED_HOSTS, parseOriginPatterns, isOriginAllowed, type OriginPattern } from './middleware/origin.js';
-export { RateLimiter, type RateLimiterOptions, type RateLimitResult } from './middleware/rate-limit.js';
+export { RateLimiter, type AnyRateLimiter, type RateLimiterOptions, type RateLimitResult } from './middleware/rate-limit.js';
 
 export { ChannelConsumer, type ChannelConsumerInit, type ChannelConsumerClass } from './worker/consumer.js';
 export { ChannelNameRouter } from './worker/channel-name-router.js';

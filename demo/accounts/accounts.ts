@@ -1,10 +1,11 @@
 /**
  * The accounts side of the demo, assembled once per server: repositories on the database, the
  * session store shared by HTTP and WebSocket, the presence store, rate limiters for log-in and
- * sign-up, and the log-in/log-out signal listeners (the seed's `LoggedInUser` rows; closing a
+ * sign-up (in Redis when the demo runs on it, so every process shares one budget), and the
+ * log-in/log-out signal listeners (the seed's `LoggedInUser` rows; closing a
  * session's sockets through the channel layer at log-out).
  */
-import { AuthSignals, RateLimiter, type ChannelLayer, type Logger, type PresenceEntry, type PresenceStore } from 'switchboard';
+import { AuthSignals, RateLimiter, type AnyRateLimiter, type ChannelLayer, type Logger, type PresenceEntry, type PresenceStore } from 'switchboard';
 import type { Database } from '../db/database.js';
 import { LoggedInUserRepository } from '../db/logged-in-users.js';
 import { ChatMessageRepository } from '../db/messages.js';
@@ -20,7 +21,10 @@ export interface AttemptLimit {
   readonly windowMs: number;
 }
 
-/** The rate limits of the account forms (per process; see `RateLimiter`). */
+/**
+ * The rate limits of the account forms: shared by every process when the demo runs on Redis
+ * (`RedisRateLimiter`), per process otherwise (`RateLimiter`).
+ */
 export interface AccountRateLimits {
   /** Log-in posts per client IP. Default 20 per minute. */
   readonly loginPerIp: AttemptLimit;
@@ -55,6 +59,18 @@ export interface AccountsOptions {
   scrypt?: ScryptParams;
   /** Overrides of {@link DEFAULT_ACCOUNT_RATE_LIMITS}. */
   rateLimits?: Partial<AccountRateLimits>;
+  /**
+   * Redis (the demo's `CHANNEL_LAYER_URL` and key prefix) to keep the rate limits in, shared by
+   * every process. Default: none, in-process limits.
+   */
+  redis?: { url: string; prefix: string };
+}
+
+/** The limiters of the account forms. */
+export interface AccountLimiters {
+  readonly loginPerIp: AnyRateLimiter;
+  readonly loginPerUsername: AnyRateLimiter;
+  readonly signUpPerIp: AnyRateLimiter;
 }
 
 /** Everything the account pages and consumers use. */
@@ -71,24 +87,44 @@ export interface Accounts {
   readonly channelLayer: ChannelLayer;
   readonly secretKey: string;
   readonly logger: Logger;
-  readonly limits: { readonly loginPerIp: RateLimiter; readonly loginPerUsername: RateLimiter; readonly signUpPerIp: RateLimiter };
+  /** Always `await` their answers (promises on Redis). */
+  readonly limits: AccountLimiters;
   /**
    * Every user with `is_logged_in` as the `/users/` page shows it: logged in (a live session row)
    * **and** at least one open page (presence), by username ignoring case.
    */
   statuses(): Promise<UserStatusPayload[]>;
-  /** Stops the purge timer and the presence store (the database and layer belong to the caller). */
+  /** Stops the purge timer, the presence store and the Redis rate limiters (the database and layer belong to the caller). */
   close(): Promise<void>;
 }
 
+/** The limiters: in Redis when `redis` is given (the Redis client is only loaded then), else in memory. */
+async function createLimiters(limits: AccountRateLimits, redis: AccountsOptions['redis'], logger: Logger): Promise<{ limiters: AccountLimiters; close(): Promise<void> }> {
+  if (redis === undefined) {
+    return {
+      limiters: { loginPerIp: new RateLimiter(limits.loginPerIp), loginPerUsername: new RateLimiter(limits.loginPerUsername), signUpPerIp: new RateLimiter(limits.signUpPerIp) },
+      close: async () => {},
+    };
+  }
+  const { RedisRateLimiter } = await import('switchboard/layers/redis');
+  const make = (name: string, limit: AttemptLimit) => new RedisRateLimiter({ ...limit, name, url: redis.url, prefix: redis.prefix, logger });
+  const limiters = { loginPerIp: make('login-ip', limits.loginPerIp), loginPerUsername: make('login-username', limits.loginPerUsername), signUpPerIp: make('sign-up-ip', limits.signUpPerIp) };
+  return {
+    limiters,
+    close: async () => {
+      await Promise.all(Object.values(limiters).map((limiter) => limiter.close()));
+    },
+  };
+}
+
 /** Assembles {@link Accounts} and registers its signal listeners. */
-export function createAccounts(options: AccountsOptions): Accounts {
+export async function createAccounts(options: AccountsOptions): Promise<Accounts> {
   const { database, channelLayer, presence, logger } = options;
   const db = database.db;
   const users = new UserRepository(db, options.scrypt ? { scrypt: options.scrypt } : {});
   const sessions = new DatabaseSessionStore(db);
   const loggedIn = new LoggedInUserRepository(db);
-  const limits = { ...DEFAULT_ACCOUNT_RATE_LIMITS, ...options.rateLimits };
+  const limits = await createLimiters({ ...DEFAULT_ACCOUNT_RATE_LIMITS, ...options.rateLimits }, options.redis, logger);
   const signals = new AuthSignals();
 
   // The seed's LoggedInUser: a row per logged-in session (logout deletes it with the session).
@@ -120,11 +156,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     channelLayer,
     secretKey: options.secretKey,
     logger,
-    limits: {
-      loginPerIp: new RateLimiter(limits.loginPerIp),
-      loginPerUsername: new RateLimiter(limits.loginPerUsername),
-      signUpPerIp: new RateLimiter(limits.signUpPerIp),
-    },
+    limits: limits.limiters,
     async statuses() {
       const [all, online] = await Promise.all([loggedIn.usersWithStatus(), presence.list(ONLINE_PRESENCE_GROUP)]);
       const present = new Set(online.map((e: PresenceEntry) => e.key));
@@ -133,6 +165,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     async close() {
       clearInterval(purge);
       await presence.close();
+      await limits.close();
     },
   };
 }

@@ -115,7 +115,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
     const refused = await refuseWithoutCsrf(request, reply, form);
     if (refused) return refused;
     const username = (form['username'] ?? '').trim();
-    const byIp = limits.signUpPerIp.consume(request.ip);
+    const byIp = await limits.signUpPerIp.consume(request.ip);
     if (!byIp.allowed) return signUpPage(request, reply, 429, { username }, {}, shown(tooMany(reply, byIp.retryAfterMs)));
 
     const password1 = form['password1'] ?? '';
@@ -171,10 +171,10 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
     // Echoed into the form as typed (escaped), so both failure answers are the same page.
     const username = (form['username'] ?? '').slice(0, 64);
     const next = safeNext(form['next']);
-    const byIp = limits.loginPerIp.consume(request.ip);
+    const byIp = await limits.loginPerIp.consume(request.ip);
     if (!byIp.allowed) return logInPage(request, reply, 429, username, next, shown(tooMany(reply, byIp.retryAfterMs)));
     const usernameKey = username.toLowerCase();
-    const byName = limits.loginPerUsername.consume(usernameKey);
+    const byName = await limits.loginPerUsername.consume(usernameKey);
     if (!byName.allowed) {
       logger.warn({ ip: request.ip, username: usernameKey }, 'accounts: log-in attempts for this username over the limit');
       return logInPage(request, reply, 429, username, next, shown(tooMany(reply, byName.retryAfterMs)));
@@ -185,7 +185,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
       logger.info({ ip: request.ip }, 'accounts: log-in failed (wrong username or password)');
       return logInPage(request, reply, 401, username, next, shown(new LoginFailedError()));
     }
-    limits.loginPerUsername.reset(usernameKey);
+    await limits.loginPerUsername.reset(usernameKey);
     const visitor = await visitorOf(request, accounts);
     const session = await login({ session: visitor.session }, { id: user.id, username: user.username, isAuthenticated: true }, { store: accounts.sessions, signals: accounts.signals });
     setSessionCookie(request, reply, session.key);

@@ -31,6 +31,35 @@ export interface RateLimitResult {
   readonly retryAfterMs: number;
 }
 
+/**
+ * What the demo and middleware need of a rate limiter: {@link RateLimiter} (in memory, per
+ * process) and `RedisRateLimiter` (`switchboard/layers/redis`, shared by every process on one
+ * Redis) both fit. Always `await` the answers: they are promises for the Redis one.
+ */
+export interface AnyRateLimiter {
+  consume(key: string, cost?: number): RateLimitResult | Promise<RateLimitResult>;
+  reset(key: string): void | Promise<void>;
+}
+
+/**
+ * @internal Throws the RangeError of a `cost` that is not positive or exceeds `limit`.
+ * Shared with `RedisRateLimiter`.
+ */
+export function checkRateLimitCost(cost: number, limit: number, who = 'RateLimiter'): void {
+  if (!Number.isFinite(cost) || cost <= 0 || cost > limit) {
+    throw new RangeError(`${who}: cost must be more than 0 and at most limit (${limit}); got ${cost}`);
+  }
+}
+
+/**
+ * @internal The answer for a bucket holding `tokens` (after the attempt when allowed), refilled
+ * at `ratePerMs`. Shared with `RedisRateLimiter`.
+ */
+export function rateLimitResult(allowed: boolean, tokens: number, cost: number, ratePerMs: number): RateLimitResult {
+  if (allowed) return { allowed: true, remaining: Math.floor(tokens), retryAfterMs: 0 };
+  return { allowed: false, remaining: Math.floor(tokens), retryAfterMs: Math.ceil((cost - tokens) / ratePerMs) };
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -42,9 +71,10 @@ interface Bucket {
  * window, a client cannot double its rate by bursting at a window's edge.
  *
  * Per process: with N server processes each allows `limit` per window, so a client spreading
- * attempts across processes gets up to N times the budget. For a hard global limit keep the
- * buckets in Redis; for slowing password guessing, per-process limits on both the IP and the
- * username are the usual first line (OWASP Authentication Cheat Sheet, "Login Throttling").
+ * attempts across processes gets up to N times the budget. For one budget shared by every
+ * process use `RedisRateLimiter` from `switchboard/layers/redis` (same semantics, async; both
+ * fit {@link AnyRateLimiter}). Limits on both the IP and the username are the usual first line
+ * against password guessing (OWASP Authentication Cheat Sheet, "Login Throttling").
  *
  * @example
  * ```ts
@@ -94,21 +124,18 @@ export class RateLimiter {
     const now = this.#now();
     this.#sweep(now);
     const bucket = this.#refilled(key, now);
-    if (bucket.tokens >= cost) {
-      bucket.tokens -= cost;
-      this.#store(key, bucket);
-      return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterMs: 0 };
-    }
+    const allowed = bucket.tokens >= cost;
+    if (allowed) bucket.tokens -= cost;
     this.#store(key, bucket);
-    return { allowed: false, remaining: Math.floor(bucket.tokens), retryAfterMs: Math.ceil((cost - bucket.tokens) / this.#ratePerMs) };
+    return rateLimitResult(allowed, bucket.tokens, cost, this.#ratePerMs);
   }
 
   /** What {@link RateLimiter.consume} would answer, without taking anything. */
   peek(key: string, cost = 1): RateLimitResult {
     this.#checkCost(cost);
     const bucket = this.#refilled(key, this.#now());
-    if (bucket.tokens >= cost) return { allowed: true, remaining: Math.floor(bucket.tokens - cost), retryAfterMs: 0 };
-    return { allowed: false, remaining: Math.floor(bucket.tokens), retryAfterMs: Math.ceil((cost - bucket.tokens) / this.#ratePerMs) };
+    const allowed = bucket.tokens >= cost;
+    return rateLimitResult(allowed, allowed ? bucket.tokens - cost : bucket.tokens, cost, this.#ratePerMs);
   }
 
   /** Gives `key` a full bucket again (e.g. the username's, after a successful login). */
@@ -122,9 +149,7 @@ export class RateLimiter {
   }
 
   #checkCost(cost: number): void {
-    if (!Number.isFinite(cost) || cost <= 0 || cost > this.limit) {
-      throw new RangeError(`RateLimiter: cost must be more than 0 and at most limit (${this.limit}); got ${cost}`);
-    }
+    checkRateLimitCost(cost, this.limit);
   }
 
   /** The bucket of `key` topped up to `now` (a fresh full one when unknown). */

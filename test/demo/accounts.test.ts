@@ -219,7 +219,6 @@ describe('demo accounts over HTTP and WebSocket', () => {
     assert.deepEqual(own, { username: deeName, is_logged_in: true });
     assert.equal(about().length, 1, 'a second tab opening and closing changes nothing');
 
-    const started = performance.now();
     assert.equal((await dee.logOut()).status, 303);
     const closed = await tab1.closed;
     assert.equal(closed.code, 4401);
@@ -227,7 +226,6 @@ describe('demo accounts over HTTP and WebSocket', () => {
     assert.deepEqual(about()[1], { username: deeName, is_logged_in: false });
     assert.equal(dee.cookies.has('sessionid'), false, 'the cookie is cleared');
     assert.equal(watch.ws.readyState, watch.ws.OPEN, 'the other user stays connected');
-    assert.ok(performance.now() - started < 2000);
   });
 
   it('closes an anonymous /users/ socket with 4401', async () => {

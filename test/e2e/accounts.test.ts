@@ -15,6 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from 'switchboard/testing';
@@ -246,6 +247,12 @@ describe('accounts on two processes over Redis', { skip: redisAvailable() ? fals
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sb-e2e-accounts-mp-'));
+    // The servers keep their sign-up and log-in budgets in Redis under the default prefix, which
+    // outlives a run: start every run with full buckets (10 sign-ups per 10 minutes per IP).
+    const redis = new Redis(REDIS_URL);
+    const stale = await redis.keys('sb:demo:ratelimit:*');
+    if (stale.length > 0) await redis.del(...stale);
+    await redis.quit();
     const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', CHANNEL_LAYER_URL: REDIS_URL, DATABASE_URL: `sqlite:${join(dir, 'shared.sqlite3')}`, SECRET_KEY: SECRET, SWITCHBOARD_API_KEY: 'e2e-accounts-api-key-0123456789' };
     [a, b] = await Promise.all([startServer(dir, env), startServer(dir, env)]);
   });

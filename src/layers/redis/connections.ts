@@ -56,6 +56,28 @@ export function openConnections(config: ResolvedRedisOptions, id: string): Layer
 }
 
 /**
+ * The one connection of a store (history, rate limits), named `name` (CLIENT LIST). It fails
+ * fast while Redis is down (`enableOfflineQueue: false`), never resends a command whose reply was
+ * lost, and reconnects on its own (its errors are swallowed: the store's operations see them).
+ * `ready` resolves at the first connection. `defaults` come before `redisOptions`, which come
+ * before the fail-fast settings.
+ */
+export function openStoreConnection(url: string, name: string, redisOptions: RedisOptions | undefined, defaults: RedisOptions = {}): { redis: Redis; ready: Promise<void> } {
+  const redis = new Redis(url, {
+    connectionName: name,
+    disconnectTimeout: 100,
+    ...defaults,
+    ...redisOptions,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    autoResendUnfulfilledCommands: false,
+  });
+  redis.on('error', () => {});
+  const ready = new Promise<void>((resolve) => redis.once('ready', resolve));
+  return { redis, ready };
+}
+
+/**
  * Blocking connections (BLPOP) for named-channel receives, duplicated from the command
  * connection. They may queue commands while Redis is down: each pump has at most one BLPOP
  * pending, so that queue is bounded by the number of channels being received.

@@ -15,3 +15,4 @@ export {
 export { RedisUnavailableError } from './redis-unavailable-error.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
 export { RedisHistoryStore, type RedisHistoryStoreOptions } from './redis-history-store.js';
+export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter.js';

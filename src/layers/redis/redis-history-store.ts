@@ -19,12 +19,12 @@
  * the missed entries); `position` one EVALSHA.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { ReplyError, type Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_LAYER_OPTIONS, validateGroupName, validateMessage, type LayerMessage } from '../channel-layer.js';
 import { LayerClosedError } from '../../errors.js';
 import { resolveHistoryOptions, type HistoryEvent, type HistoryRecovery, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions } from '../../history/history-store.js';
 import type { HistoryPosition } from '../../history/position.js';
-import { closeConnection, withTimeout } from './connections.js';
+import { closeConnection, openStoreConnection, withTimeout } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_URL } from './options.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 
@@ -113,20 +113,10 @@ export class RedisHistoryStore implements HistoryStore {
     this.#prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     if (!(this.#connectTimeoutMs > 0)) throw new RangeError(`RedisHistoryStore option connectTimeoutMs must be positive, got ${this.#connectTimeoutMs}`);
-    // Fail fast during an outage (no unbounded queue) and never resend a lost append.
-    const redis = new Redis(options.url ?? DEFAULT_REDIS_URL, {
-      connectionName: `${this.#prefix}history`,
-      disconnectTimeout: 100,
-      ...options.redisOptions,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      autoResendUnfulfilledCommands: false,
-    });
-    redis.on('error', () => {
-      // Reconnects on its own; operations meanwhile reject with RedisUnavailableError.
-    });
-    this.#ready = new Promise<void>((resolve) => redis.once('ready', resolve));
-    this.#ready.catch(() => undefined);
+    // Fail fast during an outage (no unbounded queue) and never resend a lost append;
+    // operations meanwhile reject with RedisUnavailableError.
+    const { redis, ready } = openStoreConnection(options.url ?? DEFAULT_REDIS_URL, `${this.#prefix}history`, options.redisOptions);
+    this.#ready = ready;
     redis.defineCommand('sbHistoryAppend', { numberOfKeys: 2, lua: APPEND });
     redis.defineCommand('sbHistorySince', { numberOfKeys: 2, lua: SINCE });
     redis.defineCommand('sbHistoryPosition', { numberOfKeys: 2, lua: POSITION });
