@@ -4,6 +4,7 @@
  * line; tests start it on port 0.
  */
 import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type OriginPattern, type PresenceStore } from 'switchboard';
+import { registerSwitchboardMetrics } from 'switchboard/metrics';
 import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
 import { allowedOriginPatterns } from './accounts/origin-check.js';
 import { resolveSecretKey } from './accounts/secret-key.js';
@@ -136,9 +137,8 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
     http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
-    // GET /metrics reads the server's stats; the server is created below, once routes are final.
-    const metricsSources: { server?: SwitchboardServer; channelLayer: ChannelLayer } = { channelLayer };
-    registerMetricsApi(http, { sources: metricsSources, apiKey: apiKey.key });
+    // GET /metrics; the server's counters join it below, once the server exists.
+    const metrics = registerMetricsApi(http, { apiKey: apiKey.key });
     await http.ready();
     const router = new ProtocolTypeRouter({
       http: http.routing,
@@ -164,7 +164,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxSendQueueBytes: config.maxSendQueueBytes,
     });
-    metricsSources.server = server;
+    registerSwitchboardMetrics(metrics, { server, channelLayer });
     const address = await server.listen();
     if (!config.allowedOrigins) origins = allowedOriginPatterns(undefined, config.host, address.port);
     const running = server;

@@ -8,6 +8,7 @@ import { CloseCode } from '../close-codes.js';
 import type { ConnectionHandle } from '../connection.js';
 import { ConsumerStateError, RateLimitedError, SwitchboardError } from '../errors.js';
 import { RateLimiter } from '../middleware/rate-limit.js';
+import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import type { HistoryStore } from '../history/history-store.js';
 import { HISTORY_FRAME_TYPE, parseSince, SINCE_PARAM, type HistoryFrame, type HistoryPosition } from '../history/position.js';
 import { groupSendWithHistory, type HistoryGroupSendResult } from '../history/publish.js';
@@ -76,7 +77,6 @@ function warnOnce(logger: Logger, key: string, obj: object, msg: string): void {
   logger.warn(obj, msg);
 }
 
-/** RFC 6455 §7.4: codes a server may send (ws `isValidStatusCode`). */
 /**
  * Prototypes whose methods are framework plumbing, never event handlers: `Object.prototype`
  * (so `is.prototype.of` cannot reach `isPrototypeOf`) and the base consumer classes.
@@ -116,18 +116,10 @@ function findHandler(consumer: object, name: string): ((message: LayerMessage) =
   return typeof own === 'function' ? (own as (message: LayerMessage) => unknown) : handler;
 }
 
-/** Group → when its "history unavailable" warning was last logged (ms since the epoch). */
-const historyOutageWarned = new Map<string, number>();
+/** History store outages: one line per group per 10 s for the whole process, not one per message. */
+const historyOutageWarnings = new RateLimitedWarnings();
 
-/** Logs a history store outage at most once per group per 10 s, not once per message. */
-function historyOutageWarning(logger: Logger, group: string, err: Error): void {
-  const now = Date.now();
-  if (now - (historyOutageWarned.get(group) ?? 0) < 10_000) return;
-  if (historyOutageWarned.size > 10_000) historyOutageWarned.clear();
-  historyOutageWarned.set(group, now);
-  logger.warn({ err, group, code: 'SB_ERR_LAYER_UNAVAILABLE' }, `history of ${JSON.stringify(group)} unreachable: events go out live, without a position, and are not kept for recovery`);
-}
-
+/** RFC 6455 §7.4: codes a server may send (ws `isValidStatusCode`). */
 function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
@@ -276,7 +268,14 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   groupSendWithHistory(group: string, event: LayerMessage): Promise<HistoryGroupSendResult> {
     if (this.channelLayer === null) return Promise.reject(new ConsumerStateError('groupSendWithHistory(): this server has no channel layer'));
     return groupSendWithHistory(this.channelLayer, this.history, group, event, {
-      onHistoryUnavailable: (err) => historyOutageWarning(this.logger, group, err),
+      onHistoryUnavailable: (err) =>
+        historyOutageWarnings.warn(
+          group,
+          1,
+          { err, group, code: err.code },
+          `history of ${JSON.stringify(group)} unreachable: events go out live, without a position, and are not kept for recovery`,
+          this.logger,
+        ),
     });
   }
 
@@ -303,12 +302,16 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     return this.#recovery;
   }
 
+  /** The client's `since` parameter (`''` when empty), or `null` when it did not ask to recover. */
+  #sinceParam(): string | null {
+    return this.scope.queryString === '' ? null : new URLSearchParams(this.scope.queryString).get(SINCE_PARAM);
+  }
+
   async #recover(): Promise<HistoryRecoveryResult | null> {
     const group = this.historyGroup;
     const history = this.history;
-    if (group === null || history === null || !this.scope.queryString.includes(SINCE_PARAM)) return null;
-    const raw = new URLSearchParams(this.scope.queryString).get(SINCE_PARAM);
-    if (raw === null) return null;
+    const raw = this.#sinceParam();
+    if (group === null || history === null || raw === null) return null;
     if (this.#state === 'connecting') throw new ConsumerStateError('recoverHistory() before accept(): accept the connection first');
     const since = parseSince(raw);
     let result: HistoryRecoveryResult;
@@ -399,7 +402,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     }
     if (findHandler(this, name) !== null) {
       this.#deliver(event);
-    } else if (event.type === 'layer.reconnected' && this.historyGroup !== null && this.history !== null && this.#state === 'open' && this.scope.queryString.includes(SINCE_PARAM)) {
+    } else if (event.type === 'layer.reconnected' && this.historyGroup !== null && this.history !== null && this.#state === 'open' && this.#sinceParam() !== null) {
       this.close(CloseCode.SERVICE_RESTART, 'channel layer reconnected: reconnect with since= to recover missed events');
     }
   }

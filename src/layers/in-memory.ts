@@ -21,6 +21,7 @@ import {
   type LayerEventListener,
   type LayerMessage,
 } from './channel-layer.js';
+import { RateLimitedWarnings, WARNING_INTERVAL_MS } from '../rate-limited-warnings.js';
 
 /**
  * The logger the layer warns through: any object with a pino-style `warn(obj, msg)`
@@ -40,7 +41,7 @@ export interface InMemoryChannelLayerOptions extends ChannelLayerOptions {
 }
 
 /** Minimum interval between two drop warnings for the same group: 10_000 ms. */
-export const DROP_WARNING_INTERVAL_MS = 10_000;
+export const DROP_WARNING_INTERVAL_MS = WARNING_INTERVAL_MS;
 
 /** Random characters in each part of a generated channel name (6 random bytes, base64url). */
 const RANDOM_ID_CHARS = 8;
@@ -48,8 +49,6 @@ const RANDOM_ID_CHARS = 8;
 const MAX_PREFIX_CHARS = 99 - 1 - RANDOM_ID_CHARS;
 /** The queue sweep never runs more often than this, whatever `expiryMs` is. */
 const MIN_SWEEP_INTERVAL_MS = 1_000;
-/** Above this many rate-limiter entries, stale ones are pruned. */
-const MAX_WARNING_ENTRIES = 1_000;
 
 interface QueuedMessage {
   readonly message: LayerMessage;
@@ -81,12 +80,6 @@ interface GroupEntry {
   members: Map<string, ChannelState>;
   /** Number of `groupSend` loops currently iterating `members` (re-entrancy from receivers). */
   sending: number;
-}
-
-interface DropWarningState {
-  lastAt: number;
-  /** Drops since the last warning was logged. */
-  suppressed: number;
 }
 
 /**
@@ -139,7 +132,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   /** Channels whose queue is non-empty (what the sweep looks at). */
   #queued = new Set<ChannelState>();
   #sweepTimer: NodeJS.Timeout | undefined;
-  #dropWarnings = new Map<string, DropWarningState>();
+  readonly #dropWarnings: RateLimitedWarnings;
   #listeners = new Set<LayerEventListener>();
   #closed = false;
 
@@ -160,6 +153,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     }
     this.options = Object.freeze(resolved);
     this.#logger = logger;
+    this.#dropWarnings = new RateLimitedWarnings(logger);
   }
 
   /**
@@ -588,34 +582,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
   }
 
   #warnDrops(group: string, dropped: number, type: string): void {
-    const logger = this.#logger;
-    if (logger === undefined) return;
-    const now = performance.now();
-    let warning = this.#dropWarnings.get(group);
-    if (warning !== undefined && now - warning.lastAt < DROP_WARNING_INTERVAL_MS) {
-      warning.suppressed += dropped;
-      return;
-    }
-    const suppressed = warning?.suppressed ?? 0;
-    if (warning === undefined) {
-      if (this.#dropWarnings.size >= MAX_WARNING_ENTRIES) this.#pruneDropWarnings(now);
-      warning = { lastAt: now, suppressed: 0 };
-      this.#dropWarnings.set(group, warning);
-    } else {
-      warning.lastAt = now;
-      warning.suppressed = 0;
-    }
-    logger.warn(
-      { group, type, dropped, droppedSinceLastWarning: suppressed, totalGroupSendDrops: this.stats.groupSendDrops },
-      `groupSend(${JSON.stringify(group)}): ${dropped} member(s) full, message of type ${JSON.stringify(type)} dropped for them` +
-        (suppressed > 0 ? ` (${suppressed} more drop(s) in this group since the last warning)` : ''),
+    this.#dropWarnings.warn(
+      group,
+      dropped,
+      { group, type, dropped, totalGroupSendDrops: this.stats.groupSendDrops },
+      `groupSend(${JSON.stringify(group)}): ${dropped} member(s) full, message of type ${JSON.stringify(type)} dropped for them`,
     );
-  }
-
-  #pruneDropWarnings(now: number): void {
-    for (const [group, warning] of this.#dropWarnings) {
-      if (now - warning.lastAt >= DROP_WARNING_INTERVAL_MS) this.#dropWarnings.delete(group);
-    }
   }
 }
 

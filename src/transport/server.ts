@@ -196,7 +196,12 @@ export class SwitchboardServer implements ConnectionHost {
     const open = [...this.#connections];
     const consumersDone = open.map((c) => c.consumer?.[kDone]);
     let timedOut = false;
-    const deadline = new Promise<void>((resolve) => setTimeout(() => resolve(void (timedOut = true)), this.#options.shutdownTimeoutMs).unref());
+    const deadline = new Promise<void>((resolve) => {
+      setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, this.#options.shutdownTimeoutMs).unref();
+    });
     const { drainBatchSize, drainIntervalMs } = this.#options;
     for (let i = 0; i < open.length && !timedOut; i += drainBatchSize) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, drainIntervalMs));

@@ -7,7 +7,7 @@ import { validateChannelName, validateGroupName, isProcessLocalChannel, type Lay
 import { InboxKind, isFromOrigin, isLayerMessage, ORIGIN_LENGTH, parseListItem, type FrameCodec } from './codec.js';
 import type { LayerKeys } from './keys.js';
 import type { LocalRegistry } from './local-registry.js';
-import type { RateLimitedWarnings } from './rate-limited-warnings.js';
+import type { RateLimitedWarnings } from '../../rate-limited-warnings.js';
 
 /** The counters inbound frames move. */
 export interface InboundStats {

@@ -39,7 +39,7 @@ import { RedisMemberships } from './memberships.js';
 import { NamedChannels } from './named-channels.js';
 import { resolveRedisOptions, type RedisChannelLayerOptions, type ResolvedRedisOptions } from './options.js';
 import { OutageMonitor } from './outage-monitor.js';
-import { RateLimitedWarnings } from './rate-limited-warnings.js';
+import { RateLimitedWarnings } from '../../rate-limited-warnings.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 import { defineScripts, type LayerScripts } from './scripts.js';
 import { Subscriptions } from './subscriptions.js';

@@ -1,8 +1,8 @@
 /**
  * Rate-limited warnings: at most one log line per key (a group, a channel, an operation) per
  * {@link WARNING_INTERVAL_MS}, carrying how many occurrences were suppressed since the last line,
- * so a full member or a failing command cannot flood the log (DESIGN.md §3: drops are counted
- * and logged, never silent).
+ * so a full member, a failing command or an unreachable store cannot flood the log (DESIGN.md
+ * §3: drops are counted and logged, never silent). Used by the Redis layer and by consumers.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -27,17 +27,17 @@ export class RateLimitedWarnings {
   readonly #logger: WarnLogger | undefined;
   readonly #entries = new Map<string, WarningState>();
 
-  /** @param logger - where warnings go; without one, {@link warn} does nothing. */
-  constructor(logger: WarnLogger | undefined) {
+  /** @param logger - where warnings go by default; without one (and none per call), {@link warn} does nothing. */
+  constructor(logger?: WarnLogger) {
     this.#logger = logger;
   }
 
   /**
    * Logs `msg` with `fields` (plus `suppressedSinceLastWarning`) unless a line for `key` was
    * logged less than 10 s ago; then only adds `count` to the suppressed total for the next line.
+   * `logger` overrides the constructor's (e.g. a connection's child logger).
    */
-  warn(key: string, count: number, fields: Record<string, unknown>, msg: string): void {
-    const logger = this.#logger;
+  warn(key: string, count: number, fields: Record<string, unknown>, msg: string, logger: WarnLogger | undefined = this.#logger): void {
     if (logger === undefined) return;
     const now = performance.now();
     let state = this.#entries.get(key);
