@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled test files (dist/test/**/*.test.js) with Node's built-in test runner.
+// Runs every workspace's compiled test files (<workspace>/dist/test/**/*.test.js) with Node's
+// built-in test runner, from the repository root (tests read docs/ and README.md from there).
 // Usage: node scripts/run-tests.mjs [filter ...]   (filters match path substrings, e.g. "layers" or "e2e/chat")
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,11 +17,12 @@ function walk(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = walk('dist/test')
+const TEST_DIRS = ['packages/switchboard/dist/test', 'apps/demo/dist/test'];
+const files = TEST_DIRS.flatMap((dir) => walk(dir))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
-  console.error(`no test files match ${filters.join(' ') || '(all)'} under dist/test; did the build run?`);
+  console.error(`no test files match ${filters.join(' ') || '(all)'} under ${TEST_DIRS.join(', ')}; did the build run?`);
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';

@@ -1,0 +1,5 @@
+/** The Switchboard browser client: reconnecting JSON WebSocket and the shared close-code table. */
+export { SwitchboardSocket, type SwitchboardSocketOptions, type SocketState, type Events, type WebSocketLike, type WebSocketConstructor } from './socket.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { CloseCode, CLOSE_CODE_TABLE, reconnectPolicy } from '../close-codes.js';
+export { formatSince, parseSince, HISTORY_FRAME_TYPE, SINCE_PARAM, type HistoryPosition, type HistoryFrame } from '../history/position.js';

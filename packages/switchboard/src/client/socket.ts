@@ -1,0 +1,277 @@
+/**
+ * `SwitchboardSocket`: a WebSocket that reconnects, for browsers and (given a `WebSocket`
+ * implementation such as `ws`) Node. It decides from the server's close code whether to come
+ * back (the table in `close-codes.ts`, shared with the server), waits with backoff and jitter,
+ * queues JSON sent while disconnected (bounded), and reports its state. It tracks the last
+ * history position it received and reconnects with `?since=` so the server can send what it
+ * missed (docs/guide/client.md, docs/architecture.md "History and recovery").
+ *
+ * Browser-safe: no `node:*` import and no Node global anywhere in this folder's graph (checked by
+ * `src/client/tsconfig.json`, which has DOM types only).
+ */
+import { reconnectPolicy } from '../close-codes.js';
+import { formatSince, HISTORY_FRAME_TYPE, isHistoryPosition, SINCE_PARAM, type HistoryPosition } from '../history/position.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+
+/** Connection states. */
+export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/**
+ * The part of the WHATWG `WebSocket` the client uses: the browser's, Node's global one (Node 22),
+ * and `ws`'s `WebSocket` all have it.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A `WebSocket` constructor: `globalThis.WebSocket`, or `WebSocket` from the `ws` package. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** HTTP statuses of a refused handshake after which retrying cannot help. */
+const FINAL_STATUSES = new Set([400, 401, 403, 404, 410]);
+
+/** Options for {@link SwitchboardSocket}. */
+export interface SwitchboardSocketOptions extends BackoffOptions {
+  /** Subprotocols to offer. */
+  protocols?: string[];
+  /** Messages kept while disconnected; older ones are dropped first. Default 100. */
+  maxQueuedMessages?: number;
+  /** Delay used for close codes whose policy is "later" (4429). Default 30 000 ms. */
+  laterDelayMs?: number;
+  /**
+   * WebSocket constructor: required where there is no `globalThis.WebSocket` (Node 20: pass
+   * `WebSocket` from the `ws` package). Default `globalThis.WebSocket`.
+   */
+  WebSocketImpl?: WebSocketConstructor;
+  /**
+   * Connection attempts that never opened, in a row, after which the socket gives up (state
+   * `closed`, a `giveup` event). An attempt that opened resets the count. Default `Infinity`.
+   */
+  maxAttempts?: number;
+  /**
+   * Ask for history recovery: every connection adds `since=<epoch>:<offset>` (the last position
+   * received) or an empty `since=` (none yet) to the URL. Endpoints without history ignore it.
+   * Default `true`.
+   */
+  recover?: boolean;
+}
+
+type Listener<T> = (value: T) => void;
+
+/**
+ * A reconnecting JSON WebSocket.
+ * @example
+ * ```js
+ * const socket = new SwitchboardSocket(`${location.origin.replace('http', 'ws')}/ws/chat/lobby/`);
+ * socket.on('message', (msg) => console.log(msg.username, msg.message));
+ * socket.sendJson({ message: 'hi' });
+ * ```
+ */
+export class SwitchboardSocket {
+  readonly url: string;
+  #options: SwitchboardSocketOptions;
+  #ws: WebSocketLike | undefined;
+  #state: SocketState = 'connecting';
+  #attempt = 0;
+  /** Whether the current connection opened (an `error` before that is a handshake failure). */
+  #opened = false;
+  /** HTTP status of the current attempt's refused handshake, when the implementation tells it. */
+  #status: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: string[] = [];
+  #position: HistoryPosition | null = null;
+  #listeners: { [K in keyof Events]: Set<Listener<Events[K]>> } = {
+    message: new Set(),
+    open: new Set(),
+    close: new Set(),
+    state: new Set(),
+    recovery: new Set(),
+    error: new Set(),
+    giveup: new Set(),
+  };
+
+  constructor(url: string, options: SwitchboardSocketOptions = {}) {
+    this.url = url;
+    this.#options = options;
+    this.#connect();
+  }
+
+  /** Current state. */
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /**
+   * The last history position received (`{epoch, offset}` of a message carrying both, or of the
+   * server's `switchboard.history` frame), sent as `since` on the next connection; `null` before any.
+   */
+  get position(): HistoryPosition | null {
+    return this.#position;
+  }
+
+  /** Subscribes to an event; returns an unsubscribe function. */
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.#listeners[event].delete(listener);
+  }
+
+  /** Sends `content` as JSON now, or when the socket (re)opens. */
+  sendJson(content: unknown): void {
+    const text = JSON.stringify(content);
+    if (this.#ws && this.#ws.readyState === 1) {
+      this.#ws.send(text);
+      return;
+    }
+    this.#queue.push(text);
+    const max = this.#options.maxQueuedMessages ?? 100;
+    if (this.#queue.length > max) this.#queue.splice(0, this.#queue.length - max);
+  }
+
+  /** Closes for good (no reconnect). */
+  close(code = 1000, reason = ''): void {
+    clearTimeout(this.#timer);
+    this.#setState('closed');
+    this.#ws?.close(code, reason);
+  }
+
+  #connect(): void {
+    const Impl = this.#options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (Impl === undefined) {
+      this.#setState('closed');
+      throw new TypeError('SwitchboardSocket: no WebSocket implementation; in Node 20 pass { WebSocketImpl: WebSocket } with WebSocket from the "ws" package');
+    }
+    this.#opened = false;
+    this.#status = undefined;
+    let ws: WebSocketLike;
+    try {
+      ws = new Impl(this.#connectUrl(), this.#options.protocols);
+    } catch (err) {
+      // A malformed URL or protocol list: retrying cannot help.
+      this.#emit('error', { message: (err as Error).message, status: undefined, opened: false });
+      this.#setState('closed');
+      return;
+    }
+    this.#ws = ws;
+    ws.onerror = (event: unknown) => {
+      if (this.#ws !== ws) return;
+      // `ws` (Node) says "Unexpected server response: 403"; browsers tell nothing (RFC 6455 §4.1
+      // leaves the status to the client, and they hide it from scripts).
+      const message = String((event as { message?: unknown }).message ?? (event as { error?: { message?: unknown } }).error?.message ?? 'WebSocket error');
+      const status = /server response: (\d{3})/.exec(message)?.[1];
+      if (status !== undefined) this.#status = Number(status);
+      this.#emit('error', { message, status: this.#status, opened: this.#opened });
+    };
+    ws.onopen = () => {
+      this.#opened = true;
+      this.#attempt = 0;
+      this.#setState('open');
+      this.#emit('open', undefined);
+      const queued = this.#queue;
+      this.#queue = [];
+      for (const text of queued) ws.send(text);
+    };
+    ws.onmessage = (event: { data: unknown }) => {
+      if (typeof event.data !== 'string') return;
+      let content: unknown;
+      try {
+        content = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (content !== null && typeof content === 'object') {
+        if ((content as { type?: unknown }).type === HISTORY_FRAME_TYPE) return this.#onHistoryFrame(content);
+        if (isHistoryPosition(content)) this.#track(content);
+      }
+      this.#emit('message', content);
+    };
+    ws.onclose = (event: { code: number; reason: string }) => {
+      if (this.#ws !== ws) return;
+      const policy = reconnectPolicy(event.code);
+      const refused = this.#status !== undefined && FINAL_STATUSES.has(this.#status);
+      const failedAttempts = this.#opened ? 0 : this.#attempt + 1;
+      const exhausted = !this.#opened && failedAttempts >= (this.#options.maxAttempts ?? Infinity);
+      const willReconnect = this.#state !== 'closed' && policy !== 'no' && !refused && !exhausted;
+      this.#emit('close', { code: event.code, reason: event.reason, willReconnect, ...(this.#status === undefined ? {} : { status: this.#status }) });
+      if (!willReconnect) {
+        const gaveUp = this.#state !== 'closed' && (refused || exhausted);
+        this.#setState('closed');
+        if (gaveUp) this.#emit('giveup', { attempts: failedAttempts, ...(this.#status === undefined ? {} : { status: this.#status }) });
+        return;
+      }
+      const delay = policy === 'later' ? (this.#options.laterDelayMs ?? 30_000) : policy === 'yes' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt, this.#options);
+      this.#attempt++;
+      this.#setState('reconnecting');
+      this.#timer = setTimeout(() => this.#connect(), delay);
+    };
+  }
+
+  #connectUrl(): string {
+    if (this.#options.recover === false) return this.url;
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    const url = new URL(this.url, base);
+    url.searchParams.set(SINCE_PARAM, this.#position === null ? '' : formatSince(this.#position));
+    return url.href;
+  }
+
+  /** Keeps the highest offset of the current epoch; a new epoch replaces the position. */
+  #track(position: HistoryPosition): void {
+    const current = this.#position;
+    if (current === null || current.epoch !== position.epoch || position.offset > current.offset) {
+      this.#position = { epoch: position.epoch, offset: position.offset };
+    }
+  }
+
+  /** The server's answer to `since`: not a message; a `recovery` event when it tried to recover. */
+  #onHistoryFrame(frame: object): void {
+    if (!isHistoryPosition(frame)) return;
+    // Every missed event came before this frame, so its position is where the client stands.
+    this.#position = { epoch: frame.epoch, offset: frame.offset };
+    const { recovered, missed } = frame as { recovered?: unknown; missed?: unknown };
+    if (typeof recovered === 'boolean') {
+      this.#emit('recovery', { recovered, epoch: frame.epoch, offset: frame.offset, missed: typeof missed === 'number' ? missed : 0 });
+    }
+  }
+
+  #setState(state: SocketState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit('state', state);
+  }
+
+  #emit<K extends keyof Events>(event: K, value: Events[K]): void {
+    for (const l of this.#listeners[event]) l(value);
+  }
+}
+
+/** Events of a {@link SwitchboardSocket}. */
+export interface Events {
+  message: unknown;
+  open: undefined;
+  /**
+   * The connection closed. `code` is the close code (1006 when it never opened); `status` the
+   * HTTP status of a refused handshake where the implementation reports it (`ws` in Node does,
+   * browsers do not). 400, 401, 403, 404 and 410 are final: no reconnect.
+   */
+  close: { code: number; reason: string; willReconnect: boolean; status?: number };
+  /**
+   * A WebSocket error: a refused or failed handshake (`opened: false`) or a broken connection.
+   * Never thrown; a `close` event follows.
+   */
+  error: { message: string; status: number | undefined; opened: boolean };
+  /** The socket stopped trying: a final handshake status, or `maxAttempts` attempts that never opened. */
+  giveup: { attempts: number; status?: number };
+  state: SocketState;
+  /**
+   * After a reconnect with a position: `recovered: true` when the messages missed while away were
+   * delivered (as `message` events, before this one); `false` when the server could not fill the
+   * gap (history lost or too far behind): reload the page's state. `missed` counts the messages
+   * delivered; `epoch`/`offset` is the new position.
+   */
+  recovery: { recovered: boolean; epoch: string; offset: number; missed: number };
+}
