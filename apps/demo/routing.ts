@@ -48,11 +48,11 @@ export interface AccountDeps {
 export function createWebsocketApplication(systems?: SystemDeps, accounts?: AccountDeps): WebsocketApplication {
   const extra: Route[] = systems ? systemRoutes(systems) : [];
   if (!accounts) return new CookieMiddleware(new URLRouter([...websocketRoutes, ...extra]));
-  const chat = ChatConsumer.withHistory(accounts.messages);
+  const chat = ChatConsumer.with({ messages: accounts.messages });
   const routes = [
     path('ws/chat/', chat),
     path('ws/chat/<roomName>/', chat),
-    path('users/', UsersConsumer.configure(accounts.statuses), 'users'),
+    path('users/', UsersConsumer.with({ snapshot: accounts.statuses }), 'users'),
     ...extra,
   ];
   const tracked = new AccountConnections(new URLRouter(routes), { presence: accounts.presence });

@@ -17,7 +17,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GUEST_COOKIE, isGuestName, newGuestName } from './consumers/chat.js';
 import { SENSOR_NAME_RE } from './consumers/iot.js';
-import { WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
+import { DEFAULT_STREAM_OPTIONS, type TimedStreamOptions } from './consumers/words.js';
 import { ROOM_NAME_RE } from './game/game-store.js';
 
 /** Renders a view (`'one'`, `'two'`, `'game'`, `'error'`) with `data` to HTML. */
@@ -183,8 +183,8 @@ export async function registerSystemPages(app: FastifyInstance, options: SystemP
   const visitor = options.visitor ?? ((request: FastifyRequest, reply: FastifyReply): PageVisitor => ({ username: guestName(request, reply) }));
   const defaultSensors = (options.defaultSensors ?? ['s1']).filter((s) => SENSOR_NAME_RE.test(s));
   const windowPoints = options.chartWindowPoints ?? 200;
-  const wordEvery = describeInterval(options.wordStream?.intervalMs ?? WordStreamConsumer.intervalMs);
-  const wordCount = options.wordStream?.count ?? WordStreamConsumer.count;
+  const wordEvery = describeInterval(options.wordStream?.intervalMs ?? DEFAULT_STREAM_OPTIONS.intervalMs);
+  const wordCount = options.wordStream?.count ?? DEFAULT_STREAM_OPTIONS.count;
 
   const page = async (request: FastifyRequest, reply: FastifyReply, status: number, view: string, data: Record<string, unknown>): Promise<FastifyReply> => {
     const html = await render(view, { ...(await visitor(request, reply)), ...data });

@@ -11,9 +11,9 @@
 import type { Redis } from 'ioredis';
 import { ConfigError, path, type Route } from 'switchboard';
 import type { ConfigVariable } from './config.js';
-import { makeDiceGameConsumer } from './consumers/dice.js';
-import { SimulatedSensorConsumer, makeSensorConsumer } from './consumers/iot.js';
-import { WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
+import { DiceGameConsumer } from './consumers/dice.js';
+import { SensorConsumer, SimulatedSensorConsumer } from './consumers/iot.js';
+import { streamOptions, WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
 import { createGameStore, type GameStore } from './game/game-store.js';
 import { IOT_MIN_API_KEY_LENGTH } from './iot/ingest-api.js';
 import { createReadingsStore, type ReadingsStore } from './iot/readings-store.js';
@@ -35,14 +35,14 @@ export interface SystemDeps {
  * `ws/game/<room>/` → DiceGameConsumer (bound to the game store).
  */
 export function systemRoutes(deps: SystemDeps): Route[] {
-  const words = deps.wordStream ? WordStreamConsumer.configure(deps.wordStream) : WordStreamConsumer;
-  const simulated = deps.simulatedSensor ? SimulatedSensorConsumer.configure(deps.simulatedSensor) : SimulatedSensorConsumer;
+  const words = WordStreamConsumer.with(streamOptions(deps.wordStream));
+  const simulated = SimulatedSensorConsumer.with(streamOptions(deps.simulatedSensor));
   return [
     path('ws/any_url/', words, 'words'),
     path('ws/words/', words, 'words-alias'),
     path('ws/two_url/', simulated, 'iot-simulated'),
-    path('ws/iot/<sensor>/', makeSensorConsumer(deps.readingsStore), 'iot-sensor'),
-    path('ws/game/<room>/', makeDiceGameConsumer(deps.gameStore), 'dice-game'),
+    path('ws/iot/<sensor>/', SensorConsumer.with({ store: deps.readingsStore }), 'iot-sensor'),
+    path('ws/game/<room>/', DiceGameConsumer.with({ store: deps.gameStore }), 'dice-game'),
   ];
 }
 

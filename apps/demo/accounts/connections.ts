@@ -1,9 +1,9 @@
 /**
  * Who is online (seed 003), and logging a session's sockets out.
  *
- * {@link AccountConnections} sits inside `AuthMiddlewareStack` and wraps whatever consumer the
+ * {@link AccountConnections} sits inside `AuthMiddlewareStack` and gives whatever consumer the
  * router picked for a **logged-in** connection (chat, `/users/`, words, IoT, dice: every page's
- * socket counts) in a subclass that:
+ * socket counts) a feature (`ResolvedConsumer.features`, no subclass) that:
  * - joins the session's group (`session.<hash of the key>`), whose `account.logout` event closes
  *   the socket with 4401; `/log_out/` sends it through the channel layer, so the sockets close on
  *   whichever process holds them;
@@ -18,14 +18,13 @@ import { createHash } from 'node:crypto';
 import {
   CloseCode,
   asApplication,
-  type ConsumerClass,
-  type ConsumerInit,
+  type ConsumerFeature,
+  type FeatureContext,
   type LayerMessage,
   type PresenceStore,
   type ResolvedConsumer,
   type Scope,
   type WebsocketApplication,
-  type WebsocketConsumer,
   type WebsocketTarget,
 } from 'switchboard';
 
@@ -81,8 +80,6 @@ export interface AccountConnectionsOptions {
   presence: PresenceStore;
 }
 
-type AnyConsumerClass = ConsumerClass<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 /**
  * Middleware: wraps the consumer of each logged-in connection as described in the module comment.
  * Put it inside `AuthMiddlewareStack` (it reads `scope.user` and `scope.session`).
@@ -90,7 +87,6 @@ type AnyConsumerClass = ConsumerClass<any>; // eslint-disable-line @typescript-e
 export class AccountConnections implements WebsocketApplication {
   readonly #inner: WebsocketApplication;
   readonly #presence: PresenceStore;
-  readonly #wrapped = new WeakMap<AnyConsumerClass, AnyConsumerClass>();
 
   /** @throws TypeError for a bad `inner`. */
   constructor(inner: WebsocketTarget, options: AccountConnectionsOptions) {
@@ -103,63 +99,56 @@ export class AccountConnections implements WebsocketApplication {
     if (!resolved) return null;
     const { user, session } = resolved.scope;
     if (!user?.isAuthenticated || user.id === null || !session?.key) return resolved;
-    let consumer = this.#wrapped.get(resolved.consumer);
-    if (!consumer) {
-      consumer = trackedConsumer(resolved.consumer, this.#presence);
-      this.#wrapped.set(resolved.consumer, consumer);
-    }
-    return { scope: resolved.scope, consumer };
+    return { ...resolved, features: [...(resolved.features ?? []), new SessionConnection(this.#presence)] };
   }
 }
 
-/** The subclass of `Base` that counts the connection as online and closes at logout. */
-function trackedConsumer(Base: AnyConsumerClass, presence: PresenceStore): AnyConsumerClass {
-  const Concrete = Base as unknown as new (init: ConsumerInit) => WebsocketConsumer;
-  class Tracked extends Concrete {
-    #present = false;
+/**
+ * The feature every logged-in connection gets from {@link AccountConnections}: it joins the
+ * session's group (before `connect()`, so a log-out racing the handshake still reaches it),
+ * counts the connection as online once it is open, closes it with 4401 on `account.logout`, and
+ * removes it from presence at disconnect.
+ */
+class SessionConnection implements ConsumerFeature {
+  readonly name = 'sessionConnection';
+  readonly #presence: PresenceStore;
+  #present = false;
 
-    constructor(init: ConsumerInit) {
-      super(init);
-      // After Base's constructor: its groups (a field or set in its constructor) are there.
-      this.groups = [...this.groups, sessionGroup(init.scope.session!.key!)];
-    }
+  constructor(presence: PresenceStore) {
+    this.#presence = presence;
+  }
 
-    override async connect(): Promise<void> {
-      await super.connect();
-      if (!this.isOpen) return; // refused or closed by the consumer: not a page that is open
-      const user = this.scope.user!;
-      try {
-        const { changed } = await presence.add(ONLINE_PRESENCE_GROUP, presenceKey(user.username), this.channelName, { username: user.username });
-        this.#present = true;
-        if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, true));
-      } catch (err) {
-        // Presence is a display; the connection itself is fine. Redis down is the usual cause.
-        this.logger.error({ err, user: user.username }, 'presence: could not record this connection as online');
-      }
-    }
+  attach({ consumer }: FeatureContext): void {
+    consumer.groups = [...consumer.groups, sessionGroup(consumer.scope.session!.key!)];
+  }
 
-    override async disconnect(code: number): Promise<void> {
-      try {
-        await super.disconnect(code);
-      } finally {
-        if (this.#present) {
-          const user = this.scope.user!;
-          try {
-            const { changed } = await presence.remove(ONLINE_PRESENCE_GROUP, presenceKey(user.username), this.channelName);
-            if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, false));
-          } catch (err) {
-            this.logger.error({ err, user: user.username }, 'presence: could not remove this connection; it expires with the presence TTL');
-          }
-        }
-      }
-    }
-
-    /** `account.logout` to the session's group: the session ended (maybe on another process). */
-    accountLogout(): void {
-      this.close(CloseCode.UNAUTHORIZED, 'logged out');
+  async connected({ consumer }: FeatureContext): Promise<void> {
+    const user = consumer.scope.user!;
+    try {
+      const { changed } = await this.#presence.add(ONLINE_PRESENCE_GROUP, presenceKey(user.username), consumer.channelName, { username: user.username });
+      this.#present = true;
+      if (changed) await consumer.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, true));
+    } catch (err) {
+      // Presence is a display; the connection itself is fine. Redis down is the usual cause.
+      consumer.logger.error({ err, user: user.username }, 'presence: could not record this connection as online');
     }
   }
-  // Keep the consumer's name in logs.
-  Object.defineProperty(Tracked, 'name', { value: Base.name });
-  return Tracked as unknown as AnyConsumerClass;
+
+  /** `account.logout` to the session's group: the session ended (maybe on another process). */
+  event(event: LayerMessage, { consumer }: FeatureContext): boolean {
+    if (event.type !== LOGOUT_EVENT_TYPE) return true;
+    consumer.close(CloseCode.UNAUTHORIZED, 'logged out');
+    return false;
+  }
+
+  async disconnected(_code: number, { consumer }: FeatureContext): Promise<void> {
+    if (!this.#present) return;
+    const user = consumer.scope.user!;
+    try {
+      const { changed } = await this.#presence.remove(ONLINE_PRESENCE_GROUP, presenceKey(user.username), consumer.channelName);
+      if (changed) await consumer.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, false));
+    } catch (err) {
+      consumer.logger.error({ err, user: user.username }, 'presence: could not remove this connection; it expires with the presence TTL');
+    }
+  }
 }

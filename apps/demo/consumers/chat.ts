@@ -11,7 +11,7 @@
  *   username; a guest under the guest name from the `sb_guest` cookie that the HTTP pages set (a
  *   connection without a valid one gets a fresh guest name of its own).
  * - Rooms named `members-…` are for logged-in users: a guest is accepted and closed with 4401.
- * - With a message store (`ChatConsumer.withHistory(repository)`, as the demo routes it), each
+ * - With a message store (`ChatConsumer.with({ messages })`, as the demo routes it), each
  *   message is stored before it is sent, and a new connection first gets the room's last
  *   {@link HISTORY_MESSAGES} messages, oldest first, in the same `{"message", "username"}` frames,
  *   then live ones. Pushes from outside (seed 002's `send_message`) are shown, not stored.
@@ -22,7 +22,7 @@
  *   filled (`recovered: false` in that frame) it gets the stored messages as on a fresh open.
  */
 import { randomInt } from 'node:crypto';
-import { BadRequestError, CloseCode, JsonWebsocketConsumer, withPosition, type LayerMessage } from 'switchboard';
+import { BadRequestError, CloseCode, frameRateLimit, historyRecovery, JsonWebsocketConsumer, withPosition, type LayerEvent, type LayerMessage } from 'switchboard';
 import type { ChatMessageRepository } from '../db/messages.js';
 
 /** Room names a client may use: the characters of a group name, short enough for a URL. */
@@ -49,13 +49,27 @@ export const MEMBERS_ONLY_PREFIX = 'members-';
 /** Stored messages a new connection gets first. */
 export const HISTORY_MESSAGES = 50;
 
-/** The event a chat message travels as on the channel layer. */
-export interface ChatMessageEvent extends LayerMessage {
-  readonly type: 'chat.message';
-  /** Sent to every member as is: one object per `groupSend`, encoded once (DESIGN.md §7). */
-  readonly payload: { readonly message: string; readonly username: string };
-  /** Id of the stored message, when stored: a member whose history already had it skips it. */
-  readonly id?: number;
+/**
+ * The chat's events on the channel layer. `chat.message` from this app carries `payload` (sent to
+ * every member as is: one object per `groupSend`, encoded once, DESIGN.md §7) and the stored
+ * message's `id` (a member whose history already had it skips it); pushes from outside (seed
+ * 002's `send_message`) may carry a flat `message` and `username` instead.
+ */
+export interface ChatEvents {
+  'chat.message': {
+    readonly payload?: { readonly message: string; readonly username: string };
+    readonly id?: number;
+    readonly message?: unknown;
+    readonly username?: unknown;
+  };
+}
+
+/** A chat message event as it travels on the layer. */
+export type ChatMessageEvent = LayerEvent<ChatEvents, 'chat.message'>;
+
+/** Init arguments of {@link ChatConsumer}: where messages are stored (none: nothing is stored). */
+export interface ChatConsumerArgs {
+  readonly messages?: ChatMessageRepository | null;
 }
 
 /** Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}). */
@@ -103,16 +117,9 @@ export function groupForRoom(roomName: string | undefined): string | null {
  * whitespace. Anything else answers an error frame `{type: "error", code: "SB_ERR_BAD_REQUEST"}`
  * (invalid JSON: `SB_ERR_INVALID_JSON`); the fifth bad frame closes the connection with 4400.
  */
-export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
-  /** Where messages are stored and history read; `null`: neither (see {@link ChatConsumer.withHistory}). */
-  static messages: ChatMessageRepository | null = null;
-
-  /** A subclass that stores messages in `messages` and sends the last ones on open. */
-  static withHistory(messages: ChatMessageRepository): typeof ChatConsumer {
-    const configured = class extends ChatConsumer {};
-    Object.defineProperties(configured, { messages: { value: messages }, name: { value: 'ChatConsumer' } });
-    return configured;
-  }
+export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, ChatEvents, ChatConsumerArgs | undefined> {
+  /** Where messages are stored and history read (`ChatConsumer.with({ messages })`); `null`: neither. */
+  readonly messages: ChatMessageRepository | null = this.args?.messages ?? null;
 
   /** The room's group, or `null` when the room name is refused. */
   readonly group: string | null = groupForRoom(this.scope.urlRoute.kwargs.roomName);
@@ -121,14 +128,14 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   override groups: readonly string[] = this.group === null ? [] : [this.group];
 
   /** A reconnecting page recovers the room's messages from the server's history store. */
-  override historyGroup: string | null = this.group;
+  readonly recovery = historyRecovery(this.group);
 
   /**
-   * Flood protection: {@link CHAT_RATE_LIMIT} per connection. Far above typing speed; a script
-   * that floods gets `SB_ERR_RATE_LIMITED` error frames, then 4429, and the room never sees more
-   * than the limit.
+   * History recovery, and flood protection: {@link CHAT_RATE_LIMIT} per connection. Far above
+   * typing speed; a script that floods gets `SB_ERR_RATE_LIMITED` error frames, then 4429, and the
+   * room never sees more than the limit.
    */
-  override receiveRateLimit = CHAT_RATE_LIMIT;
+  override features = [this.recovery, frameRateLimit(CHAT_RATE_LIMIT)];
 
   /**
    * The name this connection posts as: the logged-in user's username; for a guest the `sb_guest`
@@ -168,9 +175,9 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
     }
     // A page that comes back with `since` gets what it missed; stored messages only when that
     // failed (it was told `recovered: false` and clears its list) or on a fresh open.
-    const recovery = await this.recoverHistory();
+    const recovery = await this.recovery.recover();
     if (recovery?.recovered) return;
-    const messages = (this.constructor as typeof ChatConsumer).messages;
+    const messages = this.messages;
     if (messages) {
       // Live events arriving meanwhile queue behind connect(), so they follow the history.
       for (const m of await messages.recent(this.#room, HISTORY_MESSAGES)) {
@@ -183,7 +190,7 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   /** `content` comes from the client: validated here, and its `username` ignored. */
   override async receiveJson(content: unknown): Promise<void> {
     const message = validateMessage(content);
-    const messages = (this.constructor as typeof ChatConsumer).messages;
+    const messages = this.messages;
     let id: number | undefined;
     if (messages) {
       try {
@@ -193,9 +200,8 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
         this.logger.error({ err, room: this.#room }, 'chat: storing the message failed; sent without storing');
       }
     }
-    const event: ChatMessageEvent = { type: 'chat.message', payload: { message, username: this.username }, ...(id === undefined ? {} : { id }) };
     // Without a history store on the server this is a plain groupSend.
-    await this.groupSendWithHistory(this.group!, event);
+    await this.groupSendWithHistory(this.group!, { type: 'chat.message', payload: { message, username: this.username }, ...(id === undefined ? {} : { id }) });
   }
 
   /**
@@ -206,17 +212,17 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
    * and seed-style flat events `{type, message, username?}` sent from outside (seed 002's backend
    * push); anything else is logged and dropped.
    */
-  chatMessage(event: LayerMessage): void {
-    const id = event['id'];
+  chatMessage(event: ChatMessageEvent): void {
+    const id = event.id;
     if (typeof id === 'number' && id <= this.#historyUntil) return; // already in the history sent
-    const payload = event['payload'];
+    const payload = event.payload;
     if (payload !== null && typeof payload === 'object') {
       this.sendJson(withPosition(event, payload));
       return;
     }
-    if (typeof event['message'] === 'string') {
-      const username = typeof event['username'] === 'string' ? event['username'] : 'server';
-      this.sendJson({ message: event['message'], username });
+    if (typeof event.message === 'string') {
+      const username = typeof event.username === 'string' ? event.username : 'server';
+      this.sendJson({ message: event.message, username });
       return;
     }
     this.logger.warn({ type: event.type }, 'chat: chat.message event without payload or message; dropped');

@@ -22,7 +22,7 @@
  * game page), else a fresh guest name for this connection. A player leaves the game when their
  * last connection to the room in this process closes (or on `{"action": "leave"}`).
  */
-import { BadRequestError, JsonWebsocketConsumer, type ConsumerInit, type LayerMessage, type Scope } from 'switchboard';
+import { BadRequestError, frameRateLimit, JsonWebsocketConsumer, type ConsumerInit, type EventHandlers, type LayerEvent, type Scope } from 'switchboard';
 import { currentPlayer, winner, type GameChange, type GameResult, type GameState, type PlayerIdentity } from '../game/game-state.js';
 import { ROOM_NAME_RE, type GameStore } from '../game/game-store.js';
 // Guest names are the chat's: one cookie, one name per visitor across the demo.
@@ -77,10 +77,17 @@ export interface GameStateFrame {
   readonly version: number;
 }
 
-/** The layer event announcing a change to `game_<room>`; every member forwards `frames` as is. */
-export interface GameUpdateEvent extends LayerMessage {
-  readonly type: 'game.update';
-  readonly frames: ReadonlyArray<GameMessageFrame | GameStateFrame>;
+/** The events of a game room's group: `game.update` announces a change; every member forwards `frames` as is. */
+export interface GameEvents {
+  'game.update': { readonly frames: ReadonlyArray<GameMessageFrame | GameStateFrame> };
+}
+
+/** The layer event announcing a change to `game_<room>`. */
+export type GameUpdateEvent = LayerEvent<GameEvents, 'game.update'>;
+
+/** Init arguments of {@link DiceGameConsumer}: where rooms live. */
+export interface DiceGameConsumerArgs {
+  readonly store: GameStore;
 }
 
 function gameStatusOf(state: GameState): 0 | 1 {
@@ -136,17 +143,14 @@ const openConnections = new Map<string, number>();
 
 /**
  * `ws/game/<room>/`: a dice game room. Room names outside `^[A-Za-z0-9_-]{1,64}$` are refused
- * before the handshake (HTTP 403). Needs a store: route {@link makeDiceGameConsumer}`(store)`.
+ * before the handshake (HTTP 403). Route it with its store: `DiceGameConsumer.with({ store })`.
  */
-export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
-  /** Where rooms live; bound by {@link makeDiceGameConsumer}. */
-  static store: GameStore | null = null;
-
+export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, GameEvents, DiceGameConsumerArgs> implements EventHandlers<GameEvents> {
   /** Refused actions are error frames; players click a lot, so allow more of them than 5. */
   override badFrameLimit = 50;
 
   /** Flood protection: a burst of 60 actions, refilled at 6 per second (clicking is slower). */
-  override receiveRateLimit = { limit: 60, windowMs: 10_000 };
+  override features = [frameRateLimit({ limit: 60, windowMs: 10_000 })];
 
   /** The room name from the path; validated in the constructor. */
   readonly room: string;
@@ -155,7 +159,7 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   readonly #valid: boolean;
   #counted = false;
 
-  constructor(init: ConsumerInit<{ room: string }>) {
+  constructor(init: ConsumerInit<{ room: string }, DiceGameConsumerArgs>) {
     super(init);
     // `room` comes from the client (the URL path): validate it before it names a group or a key.
     this.room = String(init.scope.urlRoute.kwargs.room ?? '');
@@ -165,8 +169,8 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   }
 
   get #store(): GameStore {
-    const store = (this.constructor as typeof DiceGameConsumer).store;
-    if (store === null) throw new Error('DiceGameConsumer has no store: route makeDiceGameConsumer(store) instead');
+    const store = this.args?.store;
+    if (store === undefined) throw new Error('DiceGameConsumer has no store: route DiceGameConsumer.with({ store })');
     return store;
   }
 
@@ -256,17 +260,7 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
     const message = messageFrame(result.change, result.state);
     if (message !== null) frames.push(message);
     frames.push(stateFrame(this.room, result.state));
-    const event: GameUpdateEvent = { type: 'game.update', frames };
-    if (this.channelLayer) await this.channelLayer.groupSend(gameGroup(this.room), event);
-    else this.gameUpdate(event);
+    if (this.channelLayer) await this.groupSend(gameGroup(this.room), { type: 'game.update', frames });
+    else this.gameUpdate({ type: 'game.update', frames });
   }
-}
-
-/** A {@link DiceGameConsumer} bound to `store`, for `path('ws/game/<room>/', makeDiceGameConsumer(store))`. */
-export function makeDiceGameConsumer(store: GameStore): typeof DiceGameConsumer {
-  const bound = class extends DiceGameConsumer {
-    static override store: GameStore | null = store;
-  };
-  Object.defineProperty(bound, 'name', { value: 'DiceGameConsumer' });
-  return bound;
 }

@@ -8,9 +8,15 @@
  *   `iot_<sensor>`; a page that connects first gets the recent readings, then live ones.
  */
 import { randomInt } from 'node:crypto';
-import { JsonWebsocketConsumer, type ConsumerInit, type LayerMessage } from 'switchboard';
+import { JsonWebsocketConsumer, type ConsumerInit, type EventMap, type LayerMessage } from 'switchboard';
 import type { ReadingsStore, StoredReading } from '../iot/readings-store.js';
+
 import { TimedStreamConsumer } from './words.js';
+
+/** Init arguments of {@link SensorConsumer}: where the readings' history comes from. */
+export interface SensorConsumerArgs {
+  readonly store: ReadingsStore;
+}
 
 /** Sensor names: what may follow `iot_` in a group name, kept short. */
 export const SENSOR_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -22,7 +28,7 @@ export function sensorGroup(sensor: string): string {
 
 /**
  * `ws/two_url/`: sends `{"data": <integer 0..100>}` every `intervalMs` (2000), `count` (100) times,
- * as the seed's simulated sensor does. `configure({intervalMs, count})` returns a variant.
+ * as the seed's simulated sensor does. Route `SimulatedSensorConsumer.with(streamOptions({intervalMs, count}))` for other values.
  */
 export class SimulatedSensorConsumer extends TimedStreamConsumer {
   protected override nextMessage(): { data: number } {
@@ -78,12 +84,9 @@ export function readingsEvent(sensor: string, readings: readonly StoredReading[]
  * handles events one at a time), and a reading both in the history and in such a live event is
  * sent once. Client frames are ignored: this endpoint only pushes.
  *
- * Needs a store: route {@link makeSensorConsumer}`(store)`, or set `SensorConsumer.store`.
+ * Route it with its store: `SensorConsumer.with({ store })`.
  */
-export class SensorConsumer extends JsonWebsocketConsumer<{ sensor: string }> {
-  /** Where the history comes from; bound by {@link makeSensorConsumer}. */
-  static store: ReadingsStore | null = null;
-
+export class SensorConsumer extends JsonWebsocketConsumer<{ sensor: string }, EventMap, SensorConsumerArgs> {
   /** The sensor name from the path; validated in the constructor. */
   readonly sensor: string;
   readonly #valid: boolean;
@@ -91,7 +94,7 @@ export class SensorConsumer extends JsonWebsocketConsumer<{ sensor: string }> {
   #historySeqs: Set<number> | undefined;
   #historyMaxSeq = 0;
 
-  constructor(init: ConsumerInit<{ sensor: string }>) {
+  constructor(init: ConsumerInit<{ sensor: string }, SensorConsumerArgs>) {
     super(init);
     // `sensor` comes from the client (the URL path): validate it before it names a group.
     this.sensor = String(init.scope.urlRoute.kwargs.sensor ?? '');
@@ -104,8 +107,8 @@ export class SensorConsumer extends JsonWebsocketConsumer<{ sensor: string }> {
       this.close();
       return;
     }
-    const store = (this.constructor as typeof SensorConsumer).store;
-    if (store === null) throw new Error('SensorConsumer has no store: route makeSensorConsumer(store) instead');
+    const store = this.args?.store;
+    if (store === undefined) throw new Error('SensorConsumer has no store: route SensorConsumer.with({ store })');
     // Joined the group before reading the history: nothing posted from now on can be missed.
     const readings = await store.recent(this.sensor);
     this.accept();
@@ -132,13 +135,4 @@ export class SensorConsumer extends JsonWebsocketConsumer<{ sensor: string }> {
 
   /** This endpoint only pushes; client frames are ignored. */
   override receiveJson(_content: unknown): void {}
-}
-
-/** A {@link SensorConsumer} bound to `store`, for `path('ws/iot/<sensor>/', makeSensorConsumer(store))`. */
-export function makeSensorConsumer(store: ReadingsStore): typeof SensorConsumer {
-  const bound = class extends SensorConsumer {
-    static override store: ReadingsStore | null = store;
-  };
-  Object.defineProperty(bound, 'name', { value: 'SensorConsumer' });
-  return bound;
 }

@@ -10,25 +10,25 @@
  *   change, as the group receives it (see demo/accounts/connections.ts for who sends them).
  * - Client frames are ignored: the seed's page sends nothing.
  */
-import { CloseCode, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import { CloseCode, JsonWebsocketConsumer, type EventHandlers, type LayerEvent, type RouteKwargs } from 'switchboard';
 import { USERS_GROUP, type UserStatusPayload } from '../accounts/connections.js';
+
+/** The events of group `users`: a status change, sent by the accounts code (see accounts/connections.ts). */
+export interface UsersEvents {
+  'user.status': { readonly payload?: Partial<UserStatusPayload> };
+}
 
 /** Where the opening snapshot comes from (`Accounts.statuses`). */
 export type StatusSnapshot = () => Promise<readonly UserStatusPayload[]>;
 
-/** The `/users/` socket. Route it as `UsersConsumer.configure(snapshot)`. */
-export class UsersConsumer extends JsonWebsocketConsumer {
-  /** The snapshot source; `null` sends none. */
-  static snapshot: StatusSnapshot | null = null;
+/** Init arguments of {@link UsersConsumer}: where the opening snapshot comes from (none: no snapshot). */
+export interface UsersConsumerArgs {
+  readonly snapshot?: StatusSnapshot;
+}
 
+/** The `/users/` socket. Route it as `UsersConsumer.with({ snapshot })`. */
+export class UsersConsumer extends JsonWebsocketConsumer<RouteKwargs, UsersEvents, UsersConsumerArgs | undefined> implements EventHandlers<UsersEvents> {
   override groups: readonly string[] = [USERS_GROUP];
-
-  /** A subclass that sends `snapshot()` on open. */
-  static configure(snapshot: StatusSnapshot): typeof UsersConsumer {
-    const configured = class extends UsersConsumer {};
-    Object.defineProperties(configured, { snapshot: { value: snapshot }, name: { value: 'UsersConsumer' } });
-    return configured;
-  }
 
   override async connect(): Promise<void> {
     this.accept();
@@ -36,7 +36,7 @@ export class UsersConsumer extends JsonWebsocketConsumer {
       this.close(CloseCode.UNAUTHORIZED, 'log in to see who is online');
       return;
     }
-    const snapshot = (this.constructor as typeof UsersConsumer).snapshot;
+    const snapshot = this.args?.snapshot;
     if (!snapshot) return;
     // This page is open, so its user is online, though presence records it only after connect().
     const self = this.scope.user.username.toLowerCase();
@@ -46,8 +46,8 @@ export class UsersConsumer extends JsonWebsocketConsumer {
   }
 
   /** `user.status` from the group: forwards the seed message `{username, is_logged_in}`. */
-  userStatus(event: LayerMessage): void {
-    const payload = event['payload'] as Partial<UserStatusPayload> | undefined;
+  userStatus(event: LayerEvent<UsersEvents, 'user.status'>): void {
+    const payload: Partial<UserStatusPayload> | undefined = event.payload;
     if (typeof payload?.username !== 'string' || typeof payload.is_logged_in !== 'boolean') {
       this.logger.warn({ type: event.type }, 'users: user.status event without {username, is_logged_in}; dropped');
       return;

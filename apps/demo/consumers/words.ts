@@ -6,14 +6,32 @@
  * the moment the socket closes, and no other connection ever waits for this one.
  */
 import { generate } from 'random-words';
-import { JsonWebsocketConsumer } from 'switchboard';
+import { JsonWebsocketConsumer, type EventMap, type RouteKwargs } from 'switchboard';
 
-/** Options of a timed stream; see {@link TimedStreamConsumer.configure}. */
+/** Options of a timed stream, its init arguments: `WordStreamConsumer.with(streamOptions({ intervalMs: 20 }))`. */
 export interface TimedStreamOptions {
   /** Pause between two messages, in milliseconds. Default 2000 (the seed's `sleep(2)`). */
-  intervalMs?: number;
+  readonly intervalMs?: number;
   /** Messages per connection. Default 100 (the seed's `range(100)`). */
-  count?: number;
+  readonly count?: number;
+}
+
+/** The seed's pace: a message every 2 s, 100 of them. */
+export const DEFAULT_STREAM_OPTIONS = Object.freeze({ intervalMs: 2000, count: 100 });
+
+/**
+ * Checks timed-stream options at routing time (configuration fails at start-up, not at the first
+ * connection) and fills in the defaults.
+ * @throws RangeError when `intervalMs` is not 1 to 2^31-1 milliseconds or `count` not a whole number >= 0.
+ */
+export function streamOptions(options: TimedStreamOptions = {}): Required<TimedStreamOptions> {
+  const intervalMs = options.intervalMs ?? DEFAULT_STREAM_OPTIONS.intervalMs;
+  const count = options.count ?? DEFAULT_STREAM_OPTIONS.count;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > 2 ** 31 - 1) {
+    throw new RangeError(`streamOptions: intervalMs must be 1 to 2147483647 milliseconds, got ${intervalMs}`);
+  }
+  if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`streamOptions: count must be a whole number >= 0, got ${count}`);
+  return { intervalMs, count };
 }
 
 /**
@@ -22,41 +40,13 @@ export interface TimedStreamOptions {
  * On `connect()` it accepts, sends the first message at once (as the seed's loop does), then one
  * every `intervalMs` until `count` were sent; the connection then stays open and idle. The timer is
  * cleared in `disconnect()`, so a closed connection leaves no handle behind. Subclasses implement
- * {@link nextMessage}.
+ * {@link nextMessage}. Init arguments: {@link TimedStreamOptions} (default the seed's pace).
  */
-export abstract class TimedStreamConsumer extends JsonWebsocketConsumer {
-  /** Pause between two messages, in milliseconds. Override per subclass or use {@link configure}. */
-  static intervalMs = 2000;
-  /** Messages per connection. */
-  static count = 100;
-
+export abstract class TimedStreamConsumer extends JsonWebsocketConsumer<RouteKwargs, EventMap, TimedStreamOptions | undefined> {
+  readonly #intervalMs = this.args?.intervalMs ?? DEFAULT_STREAM_OPTIONS.intervalMs;
+  readonly #count = this.args?.count ?? DEFAULT_STREAM_OPTIONS.count;
   #timer: NodeJS.Timeout | undefined;
   #sent = 0;
-
-  /**
-   * Returns a subclass with other defaults, for tests (`intervalMs: 20`) and configuration.
-   * @throws RangeError when `intervalMs` is not a positive number of milliseconds or `count` not a
-   *   non-negative integer.
-   */
-  static configure<T extends new (...args: any[]) => TimedStreamConsumer>(this: T, options: TimedStreamOptions): T {
-    const base = this as unknown as typeof TimedStreamConsumer;
-    const intervalMs = options.intervalMs ?? base.intervalMs;
-    const count = options.count ?? base.count;
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > 2 ** 31 - 1) {
-      throw new RangeError(`${base.name}.configure: intervalMs must be 1 to 2147483647 milliseconds, got ${intervalMs}`);
-    }
-    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`${base.name}.configure: count must be a whole number >= 0, got ${count}`);
-    // `this` is a concrete subclass at run time (configure is called on WordStreamConsumer etc.).
-    const Concrete = this as unknown as new (...args: any[]) => JsonWebsocketConsumer;
-    const configured = class extends Concrete {};
-    // Own statics shadow the inherited ones; the name stays the same in logs.
-    Object.defineProperties(configured, {
-      intervalMs: { value: intervalMs, enumerable: true },
-      count: { value: count, enumerable: true },
-      name: { value: base.name },
-    });
-    return configured as unknown as T;
-  }
 
   /** The next message to send; called once per tick. */
   protected abstract nextMessage(): unknown;
@@ -68,10 +58,9 @@ export abstract class TimedStreamConsumer extends JsonWebsocketConsumer {
 
   override connect(): void {
     this.accept();
-    const { intervalMs, count } = this.constructor as typeof TimedStreamConsumer;
-    if (count === 0) return;
+    if (this.#count === 0) return;
     this.#tick();
-    if (this.#sent < count) this.#timer = setInterval(() => this.#tick(), intervalMs);
+    if (this.#sent < this.#count) this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
   }
 
   override disconnect(_code: number): void {
@@ -79,7 +68,6 @@ export abstract class TimedStreamConsumer extends JsonWebsocketConsumer {
   }
 
   #tick(): void {
-    const { count } = this.constructor as typeof TimedStreamConsumer;
     // The socket may have closed between the timer firing and disconnect() running.
     if (!this.isOpen) {
       this.#stop();
@@ -87,7 +75,7 @@ export abstract class TimedStreamConsumer extends JsonWebsocketConsumer {
     }
     this.#sent++;
     this.sendJson(this.nextMessage());
-    if (this.#sent >= count) this.#stop();
+    if (this.#sent >= this.#count) this.#stop();
   }
 
   #stop(): void {
@@ -112,7 +100,7 @@ export function randomWord(): string {
  * @example
  * ```ts
  * path('ws/any_url/', WordStreamConsumer);
- * path('ws/any_url/', WordStreamConsumer.configure({ intervalMs: 20, count: 5 })); // tests
+ * path('ws/any_url/', WordStreamConsumer.with(streamOptions({ intervalMs: 20, count: 5 }))); // tests
  * ```
  */
 export class WordStreamConsumer extends TimedStreamConsumer {

@@ -20,7 +20,7 @@ import { WebsocketCommunicator, waitFor } from 'switchboard/testing';
 import { WebSocket } from 'ws';
 import { startDemo, type RunningDemo } from '../app.js';
 import { loadConfig } from '../config.js';
-import { makeSensorConsumer, readingsEvent, sensorGroup, type HistoryFrame, type ReadingFrame } from '../consumers/iot.js';
+import { SensorConsumer, readingsEvent, sensorGroup, type HistoryFrame, type ReadingFrame } from '../consumers/iot.js';
 import { MemoryGameStore } from '../game/game-store.js';
 import { IOT_MAX_BATCH, isIsoDateTime, registerIotApi } from '../iot/ingest-api.js';
 import { MemoryReadingsStore, RedisReadingsStore, type ReadingsStore } from '../iot/readings-store.js';

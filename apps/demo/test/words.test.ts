@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as randomWords from 'random-words';
-import { InMemoryChannelLayer, URLRouter } from 'switchboard';
+import { InMemoryChannelLayer, URLRouter, type WebsocketTarget } from 'switchboard';
 import { WebsocketCommunicator, waitFor } from 'switchboard/testing';
 import { SimulatedSensorConsumer } from '../consumers/iot.js';
-import { WordStreamConsumer, randomWord } from '../consumers/words.js';
+import { WordStreamConsumer, randomWord, streamOptions } from '../consumers/words.js';
 import { systemRoutes } from '../systems-routes.js';
 import { MemoryGameStore } from '../game/game-store.js';
 import { MemoryReadingsStore } from '../iot/readings-store.js';
@@ -37,7 +37,7 @@ describe('WordStreamConsumer', () => {
   const layer = new InMemoryChannelLayer();
   after(() => layer.close());
 
-  async function open(consumer: typeof WordStreamConsumer | typeof SimulatedSensorConsumer, path = '/ws/any_url/'): Promise<WebsocketCommunicator> {
+  async function open(consumer: WebsocketTarget, path = '/ws/any_url/'): Promise<WebsocketCommunicator> {
     const c = new WebsocketCommunicator(consumer, path, { channelLayer: layer });
     const result = await c.connect();
     assert.equal(result.accepted, true);
@@ -45,7 +45,7 @@ describe('WordStreamConsumer', () => {
   }
 
   it('sends a random word at once, then one every intervalMs', async () => {
-    const Fast = WordStreamConsumer.configure({ intervalMs: 20 });
+    const Fast = WordStreamConsumer.with(streamOptions({ intervalMs: 20 }));
     const start = performance.now(); // before the consumer exists, so before its first timer
     const c = await open(Fast);
     const arrivals: number[] = [];
@@ -66,7 +66,7 @@ describe('WordStreamConsumer', () => {
 
   it('stops after count words and keeps the connection open, idle', async () => {
     const baseline = activeTimeouts();
-    const c = await open(WordStreamConsumer.configure({ intervalMs: 5, count: 3 }));
+    const c = await open(WordStreamConsumer.with(streamOptions({ intervalMs: 5, count: 3 })));
     for (let i = 0; i < 3; i++) await c.receiveJson();
     assert.equal(await c.receiveNothing({ timeoutMs: 60 }), true);
     assert.equal(activeTimeouts(), baseline, 'no timer left once the stream ended');
@@ -75,7 +75,7 @@ describe('WordStreamConsumer', () => {
 
   it('stops the stream the moment the socket closes', async () => {
     const baseline = activeTimeouts();
-    const c = await open(WordStreamConsumer.configure({ intervalMs: 10 }));
+    const c = await open(WordStreamConsumer.with(streamOptions({ intervalMs: 10 })));
     await c.receiveJson();
     await c.receiveJson();
     const consumer = c.consumer as WordStreamConsumer;
@@ -107,11 +107,10 @@ describe('WordStreamConsumer', () => {
   });
 
   it('rejects a configuration that would busy-loop or never send', () => {
-    assert.throws(() => WordStreamConsumer.configure({ intervalMs: 0 }), RangeError);
-    assert.throws(() => WordStreamConsumer.configure({ count: -1 }), RangeError);
-    assert.throws(() => WordStreamConsumer.configure({ count: 1.5 }), RangeError);
-    assert.equal(WordStreamConsumer.intervalMs, 2000, 'configure() leaves the original untouched');
-    assert.equal(WordStreamConsumer.count, 100);
+    assert.throws(() => streamOptions({ intervalMs: 0 }), RangeError);
+    assert.throws(() => streamOptions({ count: -1 }), RangeError);
+    assert.throws(() => streamOptions({ count: 1.5 }), RangeError);
+    assert.deepEqual(streamOptions(), { intervalMs: 2000, count: 100 }, 'the seed\'s pace by default');
   });
 
   it('draws words from the random-words list', () => {
@@ -121,7 +120,7 @@ describe('WordStreamConsumer', () => {
 
 describe('SimulatedSensorConsumer', () => {
   it('sends {"data": <integer 0..100>} at the interval, as the seed', async () => {
-    const c = new WebsocketCommunicator(SimulatedSensorConsumer.configure({ intervalMs: 5, count: 20 }), '/ws/two_url/', { channelLayer: null });
+    const c = new WebsocketCommunicator(SimulatedSensorConsumer.with(streamOptions({ intervalMs: 5, count: 20 })), '/ws/two_url/', { channelLayer: null });
     assert.equal((await c.connect()).accepted, true);
     for (let i = 0; i < 20; i++) {
       const frame = await c.receiveJson<{ data: number }>();

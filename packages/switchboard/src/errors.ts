@@ -107,6 +107,26 @@ export class BadRequestError extends SwitchboardError {
   }
 }
 
+/**
+ * Content that failed the consumer's schema (`receiveSchema`, `requestSchemas`): answered with an
+ * error frame or reply naming the field; the connection stays and it does not count as a bad frame.
+ */
+export class ValidationError extends SwitchboardError {
+  /** The failing field as a dotted path (`bid.amount`); `''` for the whole value. */
+  readonly field: string;
+  constructor(message: string, field = '') {
+    super('SB_ERR_VALIDATION', message);
+    this.field = field;
+  }
+}
+
+/** A request whose type the consumer has no `on<Type>` handler for. */
+export class NoRequestHandlerError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_NO_REQUEST_HANDLER', message);
+  }
+}
+
 /** Too many malformed frames on one connection: closes it with 4400. */
 export class TooManyBadFramesError extends SwitchboardError {
   constructor(message: string) {

@@ -10,8 +10,15 @@ export { createScope, parseSubprotocols, type Scope, type ScopeInit, type ScopeU
 export { PreparedMessage, type ConnectionHandle } from './connection.js';
 export { createLogger, defaultLogger, silentLogger, LOG_LEVELS, type Logger, type LogFn, type CreateLoggerOptions } from './logging.js';
 
-export { WebsocketConsumer, type ConsumerInit, type ConsumerClass, type ReceivedFrame, type HistoryRecoveryResult } from './consumer/websocket.js';
+export { WebsocketConsumer, type ConsumerInit, type ConsumerClass, type ConsumerWithArgs, type ReceivedFrame } from './consumer/websocket.js';
 export { JsonWebsocketConsumer, type ErrorFrame } from './consumer/json.js';
+export type { EventMap, LayerEvent, AnyLayerEvent, EventHandlers, HandlerName, HistoryFields, RequestMap, RequestSpec, RequestHandlers, RequestHandlerName } from './consumer/events.js';
+export type { ConsumerFeature, FeatureContext } from './consumer/feature.js';
+export { historyRecovery, HistoryRecoveryFeature, type HistoryRecoveryResult } from './consumer/features/history-recovery.js';
+export { frameRateLimit, type FrameRateLimitOptions } from './consumer/features/frame-rate-limit.js';
+export { requestHandlerNameFor, type RequestContext } from './consumer/request.js';
+export { fromAjv, validateWith, type StandardSchemaV1, type StandardSchemaResult, type InferOutput, type AjvValidateFunction } from './consumer/schema.js';
+export { REPLY_FRAME_TYPE, isRequestFrame, type RequestFrame, type ReplyFrame, type ReplyError } from './wire/request.js';
 export { handlerNameFor } from './consumer/handler-name.js';
 
 export { ProtocolTypeRouter, type HttpHandler, type ProtocolTypeRoutes } from './routing/protocol-type-router.js';

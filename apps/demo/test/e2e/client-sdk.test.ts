@@ -23,11 +23,12 @@ import {
   path,
   withPosition,
   type LayerMessage,
+  historyRecovery,
 } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 
 const skip = chromiumSkip;
-const BUNDLE = new URL('../../public/switchboard-client.js', import.meta.url);
+const BUNDLE = new URL(import.meta.resolve('switchboard/client/bundle'));
 
 /** Echoes `{echo}`; `{close: code}` makes the server close the connection with that code. */
 class EchoConsumer extends JsonWebsocketConsumer {
@@ -41,7 +42,7 @@ class EchoConsumer extends JsonWebsocketConsumer {
 /** A news feed with history: forwards `{text}` with the event's epoch and offset. */
 class FeedConsumer extends JsonWebsocketConsumer {
   override groups = ['news'];
-  override historyGroup = 'news';
+  override features = [historyRecovery('news')];
   newsItem(event: LayerMessage): void {
     this.sendJson(withPosition(event, event['payload'] as object));
   }

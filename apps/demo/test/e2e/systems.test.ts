@@ -4,7 +4,7 @@
  * timings: a simulated value every 2 s), but for the word stream, shortened to a word every 200 ms:
  * - `/one/`: the word changes at the configured interval;
  * - `/two/`: the Chart.js chart grows, a reading POSTed to the ingestion API (as `curl` would)
- *   is drawn within a second, a page opened later draws the recent readings, the window is bounded;
+ *   is drawn (latency reported, not asserted: speed goes in bench/), a page opened later draws the recent readings, the window is bounded;
  * - `/game/<room>/`: two players (two browser contexts) take turns until one wins, both pages
  *   show the winner, and a new game starts;
  * - `/`: the home page lists the six systems, each with a sentence, and its links work.
@@ -149,7 +149,7 @@ describe('word stream, IoT chart and dice rooms in a browser', { skip }, () => {
     assert.equal(res.status, 200, await res.text());
   }
 
-  it('/two/: the chart grows, and a POSTed reading is drawn within a second', async (t) => {
+  it('/two/: the chart grows, and a POSTed reading is drawn on its line (latency reported, not asserted)', async (t) => {
     const page = await open('/two/?sensors=e2e-a,e2e-b');
     await page.waitForFunction(() => (document.getElementById('iot-status')?.textContent ?? '').split('live').length - 1 === 3, undefined, { timeout: 5_000 });
     assert.deepEqual(Object.keys(await chartLines(page)), ['simulated', 'e2e-a', 'e2e-b'], 'one line per sensor, plus the seed\'s');
@@ -174,7 +174,6 @@ describe('word stream, IoT chart and dice rooms in a browser', { skip }, () => {
     }
     latencies.sort((a, b) => a - b);
     t.diagnostic(`/two/: POST → point on the chart: median ${latencies[2]!.toFixed(0)} ms, max ${latencies[4]!.toFixed(0)} ms (5 readings)`);
-    assert.ok(latencies[4]! < 1_000);
     const lines = await chartLines(page);
     assert.deepEqual(lines['e2e-a']!.map((p) => p.y), [1000, 1001, 1002, 1003, 1004]);
     assert.deepEqual(lines['e2e-b'], [], 'the other sensor\'s line is untouched');

@@ -1,17 +1,24 @@
 /**
  * `JsonWebsocketConsumer`: text frames decoded as JSON (Channels `AsyncJsonWebsocketConsumer`),
- * with a bad-input path: a bad frame costs one error frame, repeated bad frames close with 4400
- * (Centrifuge `ErrorBadRequest` versus `DisconnectTooManyErrors`).
+ * with request/reply (`request.ts`), optional schema validation, and a bad-input path: a protocol
+ * violation (invalid JSON) costs one error frame, repeated ones close with 4400 (Centrifuge
+ * `ErrorBadRequest` versus `DisconnectTooManyErrors`); application errors are answered and never
+ * counted.
  */
 import { PreparedMessage } from '../connection.js';
-import { BadRequestError, InvalidJsonError, TooManyBadFramesError, UnsupportedFrameError, type RateLimitedError, type SwitchboardError } from '../errors.js';
+import { InvalidJsonError, SwitchboardError, TooManyBadFramesError, UnsupportedFrameError, type RateLimitedError } from '../errors.js';
 import type { RouteKwargs } from '../scope.js';
-import { registerFrameworkPrototype, WebsocketConsumer, type ReceivedFrame } from './websocket.js';
+import { isRequestFrame } from '../wire/request.js';
+import type { EventMap } from './events.js';
+import { registerFrameworkPrototype } from './handlers.js';
+import { handleRequest } from './request.js';
+import { validateWith, type StandardSchemaV1 } from './schema.js';
+import { WebsocketConsumer, type ReceivedFrame } from './websocket.js';
 
 /** The error frame sent for a bad client message. */
 export interface ErrorFrame {
   readonly type: 'error';
-  /** `SB_ERR_INVALID_JSON`, `SB_ERR_BAD_REQUEST` or `SB_ERR_RATE_LIMITED` (see docs/errors.md). */
+  /** `SB_ERR_INVALID_JSON`, `SB_ERR_BAD_REQUEST`, `SB_ERR_VALIDATION` or `SB_ERR_RATE_LIMITED` (see docs/errors.md). */
   readonly code: string;
   readonly message: string;
   /** With `SB_ERR_RATE_LIMITED`: milliseconds until a message would be accepted again. */
@@ -29,20 +36,31 @@ function resetFrameCache(): void {
 }
 
 /**
- * A consumer that speaks JSON. Override `receiveJson(content)`; send with `sendJson(content)`.
+ * A consumer that speaks JSON. Override `receiveJson(content)`; send with `sendJson(content)`;
+ * answer requests with `on<Type>(data)` methods (`bid.place` → `onBidPlace`, see `request.ts`).
  *
- * Bad input: a text frame that is not JSON, or a `receiveJson` that throws
- * {@link BadRequestError}, answers `{type: "error", code, message}` and keeps the connection;
- * the `badFrameLimit`-th bad frame closes it with 4400. A binary frame closes with 1003.
+ * Bad input: a text frame that is not JSON answers `{type: "error", code: "SB_ERR_INVALID_JSON"}`
+ * and counts toward `badFrameLimit` (the frame that reaches it closes with 4400); a binary frame
+ * closes with 1003. Content failing `receiveSchema`, and a `SwitchboardError` without a close code
+ * thrown by `receiveJson` (e.g. {@link BadRequestError}), answer an error frame and do not count.
  */
-export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs> extends WebsocketConsumer<K> {
-  /** Bad frames allowed on one connection; the one that reaches this count closes with 4400. Default 5. */
+export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends object = EventMap, A = unknown> extends WebsocketConsumer<K, E, A> {
+  /** Protocol violations allowed on one connection; the one that reaches this count closes with 4400. Default 5. */
   badFrameLimit = 5;
+  /**
+   * A schema every non-request message must pass before `receiveJson` (any Standard Schema
+   * validator, or JSON Schema through {@link fromAjv}); `receiveJson` then gets its output.
+   * Default `null`: `receiveJson` gets the decoded JSON as is.
+   */
+  receiveSchema: StandardSchemaV1 | null = null;
+  /** Schemas for request data by request type; a request failing its schema is answered `SB_ERR_VALIDATION`. */
+  requestSchemas: Readonly<Record<string, StandardSchemaV1>> = {};
   #badFrames = 0;
 
   /**
-   * Called with each decoded message. `content` comes from the client: validate it, and throw
-   * {@link BadRequestError} to answer with an error frame.
+   * Called with each decoded message that is not a request. `content` comes from the client:
+   * validate it (or set `receiveSchema`), and throw {@link BadRequestError} to answer with an
+   * error frame.
    */
   receiveJson(_content: unknown): void | Promise<void> {}
 
@@ -93,24 +111,28 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs> extends 
       this.#badFrame(new InvalidJsonError(`invalid JSON: ${(err as Error).message}`, err));
       return;
     }
+    if (isRequestFrame(content)) return handleRequest(this, content);
+    const schema = this.receiveSchema;
     let result: void | Promise<void>;
     try {
-      result = this.receiveJson(content);
+      result = schema === null ? this.receiveJson(content) : validateWith(schema, content, 'message').then((value) => this.receiveJson(value));
     } catch (err) {
-      if (err instanceof BadRequestError) return this.#badFrame(err);
-      throw err;
+      return this.#answerError(err);
     }
-    if (result && typeof result.then === 'function') {
-      return result.catch((err: unknown) => {
-        if (err instanceof BadRequestError) return this.#badFrame(err);
-        throw err;
-      });
-    }
+    if (result && typeof result.then === 'function') return result.catch((err: unknown) => this.#answerError(err));
   }
 
-  /** A frame refused by `receiveRateLimit`: answered with an error frame, the connection stays. */
-  protected override onRateLimited(err: RateLimitedError): void {
+  /** A frame refused by a rate-limit feature: answered with an error frame, the connection stays. */
+  override onRateLimited(err: RateLimitedError): void {
     const frame: ErrorFrame = { type: 'error', code: err.code, message: err.message, retryAfterMs: err.retryAfterMs };
+    this.sendJson(frame);
+  }
+
+  /** An application error (a `SwitchboardError` without a close code) is answered; anything else fails the connection. */
+  #answerError(err: unknown): void {
+    if (!(err instanceof SwitchboardError) || err.closeCode !== undefined) throw err;
+    this.logger.info({ code: err.code }, `refused message: ${err.message}`);
+    const frame: ErrorFrame = { type: 'error', code: err.code, message: err.message };
     this.sendJson(frame);
   }
 

@@ -31,6 +31,8 @@ export async function startConsumer(resolved: ResolvedConsumer, deps: ConsumerDe
     connection: deps.connection,
     logger: deps.logger,
     history: deps.history ?? null,
+    args: resolved.args,
+    features: resolved.features ?? [],
   });
   try {
     await consumer[kStart]();

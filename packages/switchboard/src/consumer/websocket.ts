@@ -1,123 +1,39 @@
 /**
  * `WebsocketConsumer`: one instance per connection, as in Channels. Frames, layer events and the
  * disconnect are handled one at a time, in arrival order; a group event is a plain method call
- * when the consumer is idle (no promise, no allocation per recipient: DESIGN.md §7).
+ * when the consumer is idle (no promise, no allocation per recipient: DESIGN.md §7). History
+ * recovery, rate limits and presence are features a consumer lists (`feature.ts`), not base code.
  */
-import type { Logger } from '../logging.js';
 import { CloseCode } from '../close-codes.js';
 import type { ConnectionHandle } from '../connection.js';
-import { ConsumerStateError, RateLimitedError, SwitchboardError } from '../errors.js';
-import { RateLimiter } from '../middleware/rate-limit.js';
-import { RateLimitedWarnings } from '../rate-limited-warnings.js';
-import type { HistoryStore } from '../history/history-store.js';
-import { HISTORY_FRAME_TYPE, parseSince, SINCE_PARAM, type HistoryFrame, type HistoryPosition } from '../history/position.js';
-import { groupSendWithHistory, type HistoryGroupSendResult } from '../history/publish.js';
-import type { ChannelLayer, ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
+import { ConsumerStateError, SlowConsumerError, SwitchboardError } from '../errors.js';
+import type { ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
 import type { RouteKwargs, Scope } from '../scope.js';
+import type { EventMap } from './events.js';
+import { LayerMessaging } from './layer-messaging.js';
+import type { ConsumerFeature, FeatureContext } from './feature.js';
+import { callHandler, findHandler, registerFrameworkPrototype } from './handlers.js';
 import { handlerNameFor } from './handler-name.js';
+import { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
+import { SerialQueue, type SerialQueueHost, type Work } from './serial-queue.js';
+import type { ConsumerClass, ConsumerInit, ConsumerWithArgs, KwargsOf, ReceivedFrame } from './types.js';
 
-/** What the framework gives a consumer at construction. Subclass constructors pass it through. */
-export interface ConsumerInit<K extends RouteKwargs = RouteKwargs> {
-  readonly scope: Scope<K>;
-  /** This connection's address on the layer (`specific.<id>!<id>`); `''` without a layer. */
-  readonly channelName: string;
-  readonly channelLayer: ChannelLayer | null;
-  readonly connection: ConnectionHandle;
-  readonly logger: Logger;
-  /** The server's history store (`ServerOptions.history`); absent or `null` without one. */
-  readonly history?: HistoryStore | null;
-}
-
-/** Result of {@link WebsocketConsumer.recoverHistory}. */
-export interface HistoryRecoveryResult extends HistoryPosition {
-  /** The position the client sent; `null` for an empty `since=` or an unreadable value. */
-  readonly since: HistoryPosition | null;
-  /** `true` when the client's missed events were dispatched (always `false` without `since`). */
-  readonly recovered: boolean;
-  /** How many missed events were dispatched. */
-  readonly missed: number;
-}
-
-/** A frame from the client: exactly one of `text` and `bytes` is set. */
-export interface ReceivedFrame {
-  readonly text?: string;
-  readonly bytes?: Buffer;
-}
-
-/** A consumer class, as routes take it. */
-export interface ConsumerClass<K extends RouteKwargs = RouteKwargs> {
-  new (init: ConsumerInit<K>): WebsocketConsumer<K>;
-  readonly prototype: WebsocketConsumer<K>;
-}
-
-/** Internal hooks the lifecycle driver calls; not part of the public API. */
-export const kStart = Symbol('switchboard.consumer.start');
-export const kFrame = Symbol('switchboard.consumer.frame');
-export const kClosed = Symbol('switchboard.consumer.closed');
-export const kDone = Symbol('switchboard.consumer.done');
-export const kLayerEvent = Symbol('switchboard.consumer.layerEvent');
-
-type State = 'connecting' | 'open' | 'closing' | 'closed';
-
-/** Queue items other than layer events (events are queued as the message object itself). */
-class Control {
-  constructor(
-    readonly kind: 'connect' | 'recover' | 'frame' | 'disconnect' | 'fail',
-    readonly frame?: ReceivedFrame,
-    readonly code?: number,
-    /** For `fail`: the error that closes the connection once the items before it ran. */
-    readonly error?: SwitchboardError,
-  ) {}
-}
-
-const warnedTypes = new Set<string>();
-function warnOnce(logger: Logger, key: string, obj: object, msg: string): void {
-  if (warnedTypes.has(key)) return;
-  if (warnedTypes.size < 10_000) warnedTypes.add(key);
-  logger.warn(obj, msg);
-}
+export { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
+export { registerFrameworkPrototype } from './handlers.js';
+export type { ConsumerClass, ConsumerInit, ConsumerWithArgs, ReceivedFrame } from './types.js';
 
 /**
- * Prototypes whose methods are framework plumbing, never event handlers: `Object.prototype`
- * (so `is.prototype.of` cannot reach `isPrototypeOf`) and the base consumer classes.
+ * Where a connection is: `connecting` (handshake pending) → `open` (accepted) → `closing` (close
+ * sent) → `closed` (socket gone, disconnect queued) → `done` (`disconnect()` ran). `failed`: a
+ * handler threw; nothing more runs but the disconnect.
  */
-const frameworkPrototypes = new Set<object>([Object.prototype]);
+type Phase = 'connecting' | 'open' | 'closing' | 'failed' | 'closed' | 'done';
 
-/** Marks a base consumer class's prototype as framework code (see {@link findHandler}). */
-export function registerFrameworkPrototype(prototype: object): void {
-  frameworkPrototypes.add(prototype);
-}
+const CONNECT: Work = { kind: 'connect' };
+const FEATURES: Work = { kind: 'features' };
 
-/** Per consumer class: handler name → the method, or `null` when it has none. */
-const handlerCache = new WeakMap<object, Map<string, ((message: LayerMessage) => unknown) | null>>();
-
-/**
- * The event handler `name` of `consumer`: a method defined on the consumer's own class or a
- * user-written superclass, never one inherited from a framework prototype.
- */
-function findHandler(consumer: object, name: string): ((message: LayerMessage) => unknown) | null {
-  const proto = Object.getPrototypeOf(consumer) as object;
-  let byName = handlerCache.get(proto);
-  if (byName === undefined) handlerCache.set(proto, (byName = new Map()));
-  let handler = byName.get(name);
-  if (handler === undefined) {
-    handler = null;
-    for (let p: object | null = proto; p !== null && !frameworkPrototypes.has(p); p = Object.getPrototypeOf(p) as object | null) {
-      const descriptor = Object.getOwnPropertyDescriptor(p, name);
-      if (descriptor !== undefined) {
-        handler = typeof descriptor.value === 'function' ? (descriptor.value as (message: LayerMessage) => unknown) : null;
-        break;
-      }
-    }
-    byName.set(name, handler);
-  }
-  // Instance properties (arrow-function fields) count too.
-  const own = Object.getOwnPropertyDescriptor(consumer, name)?.value as unknown;
-  return typeof own === 'function' ? (own as (message: LayerMessage) => unknown) : handler;
-}
-
-/** History store outages: one line per group per 10 s for the whole process, not one per message. */
-const historyOutageWarnings = new RateLimitedWarnings();
+/** Events queued behind a busy consumer, at most, per unit of the layer's `capacity`. */
+const BACKLOG_PER_CAPACITY = 10;
 
 /** RFC 6455 §7.4: codes a server may send (ws `isValidStatusCode`). */
 function isSendableCloseCode(code: number): boolean {
@@ -129,7 +45,11 @@ function isSendableCloseCode(code: number): boolean {
  *
  * Override `connect()` (default: accept), `receive(frame)`, `disconnect(code)` and handlers for
  * layer events: `{type: 'chat.message'}` calls `chatMessage(event)`. Declare `groups` to join
- * groups before `connect()` runs and leave them at disconnect.
+ * groups before `connect()` runs and leave them at disconnect; list `features` to add behaviour.
+ *
+ * Type parameters: `K` the route's kwargs (`scope.urlRoute.kwargs`), `E` the event map that
+ * {@link WebsocketConsumer.groupSend} and the handlers check against (see `events.ts`), `A` the
+ * init arguments given with {@link WebsocketConsumer.with}.
  *
  * @example
  * ```ts
@@ -138,70 +58,48 @@ function isSendableCloseCode(code: number): boolean {
  * }
  * ```
  */
-export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
+export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends object = EventMap, A = unknown> extends LayerMessaging<E> {
   /** The connection's scope: path, headers, cookies, session, user, `urlRoute.kwargs`. */
   readonly scope: Scope<K>;
-  /** This connection's channel name on the layer. */
-  readonly channelName: string;
-  /** The channel layer, or `null` when the server runs without one. */
-  readonly channelLayer: ChannelLayer | null;
-  /** A child logger bound to this connection's path and client. */
-  readonly logger: Logger;
+  /** The init arguments given at routing time with {@link WebsocketConsumer.with}. */
+  readonly args: A;
   /** Groups joined before `connect()` and left before `disconnect()`. Override as a field. */
   groups: readonly string[] = [];
-  /** The server's history store (`ServerOptions.history`), or `null`. */
-  readonly history: HistoryStore | null;
-  /**
-   * The group whose history a reconnecting client recovers (`?since=<epoch>:<offset>`); one of
-   * `groups`. Default `null`: no recovery. See {@link WebsocketConsumer.recoverHistory}.
-   */
-  historyGroup: string | null = null;
-  /**
-   * Flood protection: at most `limit` frames from the client per `windowMs` (a token bucket, so
-   * bursts of `limit` pass), checked before a frame is queued. A refused frame is dropped and
-   * given to {@link WebsocketConsumer.onRateLimited} (a JSON consumer answers with an error frame
-   * `SB_ERR_RATE_LIMITED`); `maxRefusedFrames` refused in a row close the connection with 4429.
-   * Default `null`: no limit. Set as a field, e.g. `{ limit: 20, windowMs: 10_000 }`.
-   */
-  receiveRateLimit: { readonly limit: number; readonly windowMs: number; readonly maxRefusedFrames?: number } | null = null;
+  /** Features, with hooks run in this order (see `feature.ts`). Override as a field. */
+  features: readonly ConsumerFeature[] = [];
 
   readonly #connection: ConnectionHandle;
-  #rateLimiter: RateLimiter | undefined;
-  #refusedInARow = 0;
-  #state: State = 'connecting';
-  #busy = false;
-  #queue: Array<LayerMessage | Control> = [];
-  #failed = false;
-  #disconnected = false;
-  #recovery: Promise<HistoryRecoveryResult | null> | undefined;
-  /** After a replay: live events of this epoch up to this offset were in it, and are skipped. */
-  #replayedUntil: HistoryPosition | undefined;
+  readonly #addedFeatures: readonly ConsumerFeature[];
+  #phase: Phase = 'connecting';
+  readonly #queue: SerialQueue;
+  #context: FeatureContext | undefined;
   #resolveDone!: () => void;
   /** Settles once `disconnect()` ran and the channel was released. */
   readonly [kDone]: Promise<void> = new Promise((resolve) => {
     this.#resolveDone = resolve;
   });
-  readonly #capacity: number;
   readonly #receiver: ChannelReceiver;
-  readonly #settled = (): void => {
-    this.#busy = false;
-    this.#drain();
-  };
-  readonly #rejected = (err: unknown): void => {
-    this.#busy = false;
-    this.#fail(err);
-    this.#drain();
-  };
 
-  constructor(init: ConsumerInit<K>) {
+  constructor(init: ConsumerInit<K, A>) {
+    super(init);
     this.scope = init.scope;
-    this.channelName = init.channelName;
-    this.channelLayer = init.channelLayer;
-    this.logger = init.logger;
-    this.history = init.history ?? null;
+    this.args = init.args as A;
     this.#connection = init.connection;
-    this.#capacity = init.channelLayer?.options.capacity ?? 100;
+    this.#addedFeatures = init.features ?? [];
+    const host: SerialQueueHost = { work: (work) => this.#work(work), event: (message) => this.#event(message), fail: (err) => this.#fail(err) };
+    this.#queue = new SerialQueue(host, (init.channelLayer?.options.capacity ?? 100) * BACKLOG_PER_CAPACITY);
     this.#receiver = (message) => this.#deliver(message);
+  }
+
+  /**
+   * This class with init arguments, as a route target (Channels' `as_asgi(**initkwargs)`):
+   * `path('ws/game/<room>/', DiceConsumer.with({ store }))`. Each connection's consumer gets
+   * `args` as `this.args`, typed by the class's third type parameter; no subclass is made.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static with<C extends abstract new (init: never) => WebsocketConsumer<any, any, any>>(this: C, args: InstanceType<C>['args']): ConsumerWithArgs<KwargsOf<InstanceType<C>>> {
+    const consumer = this as unknown as ConsumerClass<KwargsOf<InstanceType<C>>>;
+    return { consumer, args, resolve: (scope: Scope) => ({ scope, consumer, args }) };
   }
 
   // ---- lifecycle hooks (override these) -------------------------------------------------
@@ -226,11 +124,11 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
    *   client did not offer.
    */
   accept(subprotocol?: string): void {
-    if (this.#state !== 'connecting') throw new ConsumerStateError(`accept() called on a connection that is ${this.#state}`);
+    if (this.#phase !== 'connecting') throw new ConsumerStateError(`accept() called on a connection that is ${this.#phase}`);
     if (subprotocol !== undefined && !this.scope.subprotocols.includes(subprotocol)) {
       throw new ConsumerStateError(`accept(${JSON.stringify(subprotocol)}): the client offered ${JSON.stringify(this.scope.subprotocols)}`);
     }
-    this.#state = 'open';
+    this.#phase = 'open';
     this.#connection.accept(subprotocol);
   }
 
@@ -239,8 +137,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
    * @throws {@link ConsumerStateError} before `accept()`.
    */
   send(data: string | Uint8Array): void {
-    if (this.#state !== 'open') {
-      if (this.#state === 'connecting') throw new ConsumerStateError('send() before accept(): accept the connection first');
+    if (this.#phase !== 'open') {
+      if (this.#phase === 'connecting') throw new ConsumerStateError('send() before accept(): accept the connection first');
       return;
     }
     if (typeof data === 'string') this.#connection.sendText(data);
@@ -255,88 +153,15 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
    */
   close(code: number = CloseCode.NORMAL, reason?: string): void {
     if (!isSendableCloseCode(code)) throw new RangeError(`close(${code}): use 1000-1014 (not 1004-1006) or 3000-4999 (RFC 6455 §7.4)`);
-    if (this.#state === 'closing' || this.#state === 'closed') return;
-    this.#state = this.#state === 'connecting' ? 'closed' : 'closing';
-    this.#connection.close(code, reason);
+    this.#closeConnection(code, reason);
   }
 
   /**
-   * Appends `event` to `group`'s history and sends it to the group with its `epoch` and `offset`
-   * (see {@link groupSendWithHistory}); a plain `groupSend` when the server has no history store.
-   * @throws {@link ConsumerStateError} without a channel layer; what the store and layer throw.
+   * Called for a frame refused by a rate-limit feature (`frameRateLimit`): the first refusal of a
+   * run and the last before the connection would be closed. Default: nothing;
+   * `JsonWebsocketConsumer` answers with an error frame `SB_ERR_RATE_LIMITED`.
    */
-  groupSendWithHistory(group: string, event: LayerMessage): Promise<HistoryGroupSendResult> {
-    if (this.channelLayer === null) return Promise.reject(new ConsumerStateError('groupSendWithHistory(): this server has no channel layer'));
-    return groupSendWithHistory(this.channelLayer, this.history, group, event, {
-      onHistoryUnavailable: (err) =>
-        historyOutageWarnings.warn(
-          group,
-          1,
-          { err, group, code: err.code },
-          `history of ${JSON.stringify(group)} unreachable: events go out live, without a position, and are not kept for recovery`,
-          this.logger,
-        ),
-    });
-  }
-
-  /**
-   * The recovery step (DESIGN.md §4): sends a reconnecting client the events of `historyGroup` it
-   * missed, then a {@link HistoryFrame}. Runs by itself after `connect()` accepted; call it in
-   * `connect()` (after `accept()`, awaited) to act on the result, e.g. load state from a database
-   * when `recovered` is `false`. Runs once; later calls resolve with the first result.
-   *
-   * The client's position comes from `?since=<epoch>:<offset>` (untrusted; an unreadable value
-   * counts as not recoverable). The group was joined before `connect()`, so live events that
-   * arrive meanwhile queue behind this step (up to the layer's `capacity`); the missed events are
-   * dispatched to their handlers (`chatMessage(event)`, with `event.epoch`/`event.offset`) in
-   * offset order, and afterwards live events already replayed (offset ≤ the replayed ones) are
-   * skipped: no gap, no duplicate. An empty `since=` (a client that has no position yet) gets only
-   * the frame with the current position. Without `since`, no store or no `historyGroup` it does
-   * nothing and resolves `null`: seed-protocol clients see no extra frame.
-   *
-   * @throws {@link ConsumerStateError} before `accept()`; what the store throws
-   *   ({@link LayerUnavailableError}: the connection then closes with 1011 and the client retries).
-   */
-  recoverHistory(): Promise<HistoryRecoveryResult | null> {
-    this.#recovery ??= this.#recover();
-    return this.#recovery;
-  }
-
-  /** The client's `since` parameter (`''` when empty), or `null` when it did not ask to recover. */
-  #sinceParam(): string | null {
-    return this.scope.queryString === '' ? null : new URLSearchParams(this.scope.queryString).get(SINCE_PARAM);
-  }
-
-  async #recover(): Promise<HistoryRecoveryResult | null> {
-    const group = this.historyGroup;
-    const history = this.history;
-    const raw = this.#sinceParam();
-    if (group === null || history === null || raw === null) return null;
-    if (this.#state === 'connecting') throw new ConsumerStateError('recoverHistory() before accept(): accept the connection first');
-    const since = parseSince(raw);
-    let result: HistoryRecoveryResult;
-    if (since === null) {
-      const position = await history.position(group);
-      result = { ...position, since, recovered: false, missed: 0 };
-    } else {
-      const recovery = await history.since(group, since);
-      let missed = 0;
-      if (recovery.recovered) {
-        for (const event of recovery.events) {
-          if (this.#failed || this.#disconnected) return null;
-          const handled = this.#event(event);
-          if (handled !== undefined && typeof (handled as Promise<unknown>).then === 'function') await handled;
-          missed++;
-        }
-        this.#replayedUntil = { epoch: recovery.epoch, offset: recovery.offset };
-      }
-      result = { epoch: recovery.epoch, offset: recovery.offset, since, recovered: recovery.recovered, missed };
-    }
-    const frame: HistoryFrame =
-      raw === '' ? { type: HISTORY_FRAME_TYPE, epoch: result.epoch, offset: result.offset } : { type: HISTORY_FRAME_TYPE, epoch: result.epoch, offset: result.offset, recovered: result.recovered, missed: result.missed };
-    this.send(JSON.stringify(frame));
-    return result;
-  }
+  onRateLimited(_err: SwitchboardError): void {}
 
   /** Sends through the connection handle (for subclasses that add encodings, e.g. JSON). */
   protected get connection(): ConnectionHandle {
@@ -344,54 +169,50 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   }
 
   /** Whether `accept()` has been called and the connection is not closing. */
-  protected get isOpen(): boolean {
-    return this.#state === 'open';
+  get isOpen(): boolean {
+    return this.#phase === 'open';
   }
 
   // ---- framework side -------------------------------------------------------------------
 
   /** Joins declared groups, attaches to the layer and runs `connect()`. */
   async [kStart](): Promise<void> {
-    if (this.historyGroup !== null && !this.groups.includes(this.historyGroup)) {
-      throw new ConsumerStateError(`${this.constructor.name}: historyGroup ${JSON.stringify(this.historyGroup)} is not one of its groups; add it to groups so it is joined before the history is read`);
-    }
+    if (this.#addedFeatures.length > 0) this.features = [...this.features, ...this.#addedFeatures];
+    for (const feature of this.features) feature.attach?.(this.#featureContext());
     const layer = this.channelLayer;
     if (layer && this.channelName) {
       // Events that arrive while joining queue behind connect(), never before accept().
-      this.#busy = true;
+      this.#queue.busy = true;
       try {
         layer.attach(this.channelName, this.#receiver);
         for (const group of this.groups) await layer.groupAdd(group, this.channelName);
       } finally {
-        this.#busy = false;
+        this.#queue.busy = false;
       }
     }
-    this.#queue.unshift(new Control('connect'), new Control('recover'));
-    this.#drain();
+    this.#queue.unshift(CONNECT, FEATURES);
+    this.#queue.drain();
   }
 
   /** A frame arrived from the socket. */
   [kFrame](frame: ReceivedFrame): void {
-    if (this.#failed || this.#disconnected) return;
-    if (this.receiveRateLimit !== null && !this.#withinRateLimit()) return;
-    this.#enqueue(new Control('frame', frame));
+    if (this.#phase === 'failed' || this.#phase === 'done') return;
+    for (const feature of this.features) {
+      if (feature.frame !== undefined && !feature.frame(frame, this.#featureContext())) return;
+    }
+    this.#queue.push({ kind: 'frame', frame });
   }
 
   /** The socket closed (or the handshake was abandoned) with `code`. */
   [kClosed](code: number): void {
-    this.#state = 'closed';
-    this.#enqueue(new Control('disconnect', undefined, code));
+    if (this.#phase !== 'done') this.#phase = 'closed';
+    this.#queue.push({ kind: 'disconnect', code });
   }
 
   /**
    * A layer-wide event (`layer.reconnected`): dispatched like a group event to the consumer's
-   * handler (`layerReconnected`) when it has one. Without one, a consumer that recovers history
-   * (`historyGroup` set, a store on the server, connection open, and a client that asked for
-   * recovery with `since`; seed-protocol clients are left alone) closes with 1012: group events
-   * published while the layer was cut off never reached it, and a client that reconnects with
-   * `since` gets exactly those from the history (Centrifugo's "insufficient state" disconnect;
-   * the SDK reconnects after 1012 with jittered backoff, so a whole process does not come back in
-   * the same millisecond). Other consumers ignore it without a warning.
+   * handler (`layerReconnected`) when it has one, else offered to the features (history recovery
+   * closes with 1012 so the client recovers what the outage cost it). Ignored otherwise.
    */
   [kLayerEvent](event: LayerMessage): void {
     let name: string;
@@ -402,135 +223,84 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     }
     if (findHandler(this, name) !== null) {
       this.#deliver(event);
-    } else if (event.type === 'layer.reconnected' && this.historyGroup !== null && this.history !== null && this.#state === 'open' && this.#sinceParam() !== null) {
-      this.close(CloseCode.SERVICE_RESTART, 'channel layer reconnected: reconnect with since= to recover missed events');
+      return;
+    }
+    for (const feature of this.features) {
+      if (feature.layerEvent?.(event, this.#featureContext())) return;
     }
   }
 
-  /** Takes a token for a frame; on refusal tells `onRateLimited`, or closes with 4429. */
-  #withinRateLimit(): boolean {
-    const { limit, windowMs, maxRefusedFrames = 10 } = this.receiveRateLimit!;
-    this.#rateLimiter ??= new RateLimiter({ limit, windowMs, maxKeys: 1 });
-    const result = this.#rateLimiter.consume('frames');
-    if (result.allowed) {
-      this.#refusedInARow = 0;
-      return true;
-    }
-    this.#refusedInARow++;
-    if (this.#refusedInARow > maxRefusedFrames) return false; // closing already queued
-    const close = this.#refusedInARow === maxRefusedFrames;
-    const err = new RateLimitedError(
-      close
-        ? `${this.#refusedInARow} frames refused in a row (limit ${limit} per ${windowMs} ms); closing`
-        : `too many messages: at most ${limit} per ${windowMs} ms; this one was dropped, retry in ${result.retryAfterMs} ms`,
-      result.retryAfterMs,
-    );
-    if (close) {
-      // The frames accepted before it still run, in order; then the connection closes with 4429.
-      this.#enqueue(new Control('fail', undefined, undefined, err));
-    } else if (this.#refusedInARow === 1 || this.#refusedInARow === maxRefusedFrames - 1) {
-      // First refusal and last warning: answered; the ones between are dropped silently so a
-      // flood does not turn into a flood of error frames.
-      this.logger.warn({ code: err.code, refused: this.#refusedInARow }, err.message);
-      try {
-        this.onRateLimited(err);
-      } catch (e) {
-        this.#fail(e);
-      }
-    }
-    return false;
+  #featureContext(): FeatureContext {
+    this.#context ??= {
+      consumer: this as unknown as WebsocketConsumer,
+      dispatch: (event) => this.#event(event),
+      failAfterQueued: (error) => this.#queue.push({ kind: 'fail', error }),
+    };
+    return this.#context;
   }
 
-  /**
-   * Called for a frame refused by `receiveRateLimit` (the first of a run, and the last before the
-   * connection would be closed). Default: nothing. `JsonWebsocketConsumer` sends an error frame.
-   */
-  protected onRateLimited(_err: RateLimitedError): void {}
-
+  /** A layer event for this consumer: handled now when idle, else queued (bounded, never dropped silently). */
   #deliver(message: LayerMessage): boolean {
-    if (this.#failed || this.#disconnected) return true;
-    if (this.#busy) {
-      if (this.#queue.length >= this.#capacity) return false;
-      this.#queue.push(message);
-      return true;
+    if (this.#phase === 'failed' || this.#phase === 'done') return true;
+    if (!this.#queue.offerEvent(message)) {
+      // The client learns it: 1013, reconnect later; history recovery fills the gap.
+      this.#fail(new SlowConsumerError(`${this.#queue.waitingEvents} events waiting behind a busy handler; closing so the client reconnects and recovers`));
     }
-    this.#run(message);
     return true;
   }
 
-  #enqueue(item: Control): void {
-    if (this.#busy) this.#queue.push(item);
-    else this.#run(item);
-  }
-
-  #drain(): void {
-    while (!this.#busy && this.#queue.length > 0) this.#run(this.#queue.shift()!);
-  }
-
-  #run(item: LayerMessage | Control): void {
-    let result: unknown;
-    try {
-      result = item instanceof Control ? this.#control(item) : this.#event(item);
-    } catch (err) {
-      this.#fail(err);
-      return;
-    }
-    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
-      this.#busy = true;
-      (result as Promise<unknown>).then(this.#settled, this.#rejected);
-    }
-  }
-
-  #control(item: Control): unknown {
-    switch (item.kind) {
+  #work(work: Work): unknown {
+    const phase = this.#phase;
+    if (phase === 'failed' || phase === 'done') return work.kind === 'disconnect' ? this.#disconnect(work.code) : undefined;
+    switch (work.kind) {
       case 'connect':
-        if (this.#failed || this.#disconnected || this.#state === 'closed') return undefined;
-        return this.connect();
-      case 'recover':
-        if (this.#failed || this.#disconnected || this.#state !== 'open' || this.historyGroup === null) return undefined;
-        return this.recoverHistory();
+        return phase === 'closed' ? undefined : this.connect();
+      case 'features':
+        return phase === 'open' ? this.#runFeatures('connected') : undefined;
       case 'frame':
-        if (this.#failed || this.#disconnected) return undefined;
-        return this.receive(item.frame!);
+        return this.receive(work.frame);
       case 'disconnect':
-        return this.#disconnect(item.code!);
+        return this.#disconnect(work.code);
       case 'fail':
-        throw item.error!;
+        throw work.error;
+    }
+  }
+
+  /** Runs one hook of every feature in order, awaiting those that return a promise. */
+  async #runFeatures(hook: 'connected'): Promise<void> {
+    const context = this.#featureContext();
+    for (const feature of this.features) {
+      const result = feature[hook]?.(context);
+      if (result !== undefined) await result;
     }
   }
 
   #event(message: LayerMessage): unknown {
-    if (this.#failed || this.#disconnected) return undefined;
-    const replayed = this.#replayedUntil;
-    if (replayed !== undefined && message['epoch'] === replayed.epoch && (message['offset'] as number) <= replayed.offset) return undefined;
-    let name: string;
-    try {
-      name = handlerNameFor(message.type);
-    } catch (err) {
-      warnOnce(this.logger, `invalid:${message.type}`, { err, type: message.type }, `refused event: ${(err as Error).message}`);
-      return undefined;
+    if (this.#phase === 'failed' || this.#phase === 'done') return undefined;
+    const features = this.features;
+    for (let i = 0; i < features.length; i++) {
+      const feature = features[i]!;
+      if (feature.event !== undefined && !feature.event(message, this.#featureContext())) return undefined;
     }
-    const handler = findHandler(this, name);
-    if (handler === null) {
-      warnOnce(
-        this.logger,
-        `${this.constructor.name}:${message.type}`,
-        { type: message.type, consumer: this.constructor.name, code: 'SB_ERR_NO_HANDLER' },
-        `${this.constructor.name} has no handler ${name}() for event type ${JSON.stringify(message.type)}; event ignored`,
-      );
-      return undefined;
-    }
-    return handler.call(this, message);
+    return callHandler(this, message, this.logger);
   }
 
   async #disconnect(code: number): Promise<void> {
-    if (this.#disconnected) return;
-    this.#disconnected = true;
-    this.#queue.length = 0;
+    if (this.#phase === 'done') return;
+    this.#phase = 'done';
+    this.#queue.clear();
     const layer = this.channelLayer;
+    const context = this.#featureContext();
     try {
       if (layer && this.channelName) {
         for (const group of this.groups) await layer.groupDiscard(group, this.channelName);
+      }
+      for (const feature of this.features) {
+        try {
+          await feature.disconnected?.(code, context);
+        } catch (err) {
+          this.logger.error({ err, feature: feature.name }, `${this.constructor.name}: feature ${feature.name} failed at disconnect`);
+        }
       }
       await this.disconnect(code);
     } catch (err) {
@@ -544,26 +314,25 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
   }
 
   #fail(err: unknown): void {
-    if (this.#disconnected) {
+    if (this.#phase === 'done') {
       this.logger.error({ err }, `${this.constructor.name} failed after disconnect`);
       return;
     }
-    if (this.#failed) return;
-    this.#failed = true;
+    if (this.#phase === 'failed') return;
+    const wasOpen = this.#phase === 'open' || this.#phase === 'connecting';
+    this.#phase = 'failed';
     // Drop what is queued, but keep the disconnect so groups are left and the channel released.
-    this.#queue = this.#queue.filter((i) => i instanceof Control && i.kind === 'disconnect');
-    if (err instanceof SwitchboardError && err.closeCode !== undefined) {
-      this.logger.warn({ code: err.code, closeCode: err.closeCode }, `closing connection: ${err.message}`);
-      this.#forceClose(err.closeCode, err.code);
-    } else {
-      this.logger.error({ err }, `${this.constructor.name} handler threw; closing the connection with 1011`);
-      this.#forceClose(CloseCode.INTERNAL_ERROR, 'internal error');
-    }
+    this.#queue.clear((work) => work.kind === 'disconnect');
+    const closeCode = err instanceof SwitchboardError && err.closeCode !== undefined ? err.closeCode : CloseCode.INTERNAL_ERROR;
+    if (closeCode === CloseCode.INTERNAL_ERROR) this.logger.error({ err }, `${this.constructor.name} handler threw; closing the connection with 1011`);
+    else this.logger.warn({ code: (err as SwitchboardError).code, closeCode }, `closing connection: ${(err as Error).message}`);
+    if (wasOpen) this.#connection.close(closeCode, closeCode === CloseCode.INTERNAL_ERROR ? 'internal error' : (err as SwitchboardError).code);
   }
 
-  #forceClose(code: number, reason: string): void {
-    if (this.#state === 'closing' || this.#state === 'closed') return;
-    this.#state = this.#state === 'connecting' ? 'closed' : 'closing';
+  #closeConnection(code: number, reason?: string): void {
+    const phase = this.#phase;
+    if (phase !== 'connecting' && phase !== 'open') return;
+    this.#phase = phase === 'connecting' ? 'closed' : 'closing';
     this.#connection.close(code, reason);
   }
 }

@@ -85,7 +85,7 @@ const positioned = new WeakMap<object, { content: object; result: object }>();
  * and `content` give the same object, so the frame is encoded once for all local recipients.
  * An event without a position gives `content` unchanged.
  */
-export function withPosition<C extends object>(event: LayerMessage, content: C): C | (C & HistoryPosition) {
+export function withPosition<C extends object>(event: { readonly type: string }, content: C): C | (C & HistoryPosition) {
   if (!isHistoryPosition(event)) return content;
   const cached = positioned.get(event);
   if (cached !== undefined && cached.content === content) return cached.result as C & HistoryPosition;

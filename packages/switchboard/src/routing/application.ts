@@ -2,6 +2,7 @@
  * What routers, middleware and consumers have in common: something that, given a scope, names the
  * consumer class that will handle the connection (or `null` for "no route": HTTP 404).
  */
+import type { ConsumerFeature } from '../consumer/feature.js';
 import { WebsocketConsumer, type ConsumerClass } from '../consumer/websocket.js';
 import type { RouteKwargs, Scope } from '../scope.js';
 
@@ -10,6 +11,13 @@ export interface ResolvedConsumer {
   readonly scope: Scope;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly consumer: ConsumerClass<any>;
+  /** The consumer's init arguments (`Consumer.with(args)`), given to it as `this.args`. */
+  readonly args?: unknown;
+  /**
+   * Features middleware adds to the consumer, after its own `features` (e.g. presence of every
+   * logged-in connection); keep the ones an inner application added: `[...inner.features ?? [], mine]`.
+   */
+  readonly features?: readonly ConsumerFeature[];
 }
 
 /**

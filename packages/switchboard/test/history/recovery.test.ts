@@ -21,6 +21,7 @@ import {
   type HistoryStore,
   type HistoryStoreOptions,
   type LayerMessage,
+  historyRecovery,
 } from 'switchboard';
 import { RedisHistoryStore } from 'switchboard/layers/redis';
 import { waitFor } from 'switchboard/testing';
@@ -31,7 +32,7 @@ import { redisAvailable, REDIS_URL } from '@switchboard/test-support';
 /** One feed: publishes `{n}` with history, forwards every event as it is (type, n, epoch, offset). */
 class FeedConsumer extends JsonWebsocketConsumer {
   override groups = ['feed'];
-  override historyGroup = 'feed';
+  override features = [historyRecovery('feed')];
   override async receiveJson(content: unknown): Promise<void> {
     await this.groupSendWithHistory('feed', { type: 'feed.item', n: (content as { n: number }).n });
   }
@@ -47,9 +48,9 @@ class PlainConsumer extends JsonWebsocketConsumer {
   }
 }
 
-/** `historyGroup` outside `groups`: refused at start (the group would not be joined first). */
+/** A history group outside `groups`: refused at start (the group would not be joined first). */
 class MisconfiguredConsumer extends JsonWebsocketConsumer {
-  override historyGroup = 'feed';
+  override features = [historyRecovery('feed')];
 }
 
 interface FeedFrame {
@@ -281,7 +282,7 @@ describe('recovery step', () => {
     }
   });
 
-  it('refuses the handshake of a consumer whose historyGroup is not one of its groups', async () => {
+  it('refuses the handshake of a consumer whose history group is not one of its groups', async () => {
     const t = await startTestServer(new URLRouter([path('ws/bad/', MisconfiguredConsumer)]), { history: new InMemoryHistoryStore() });
     try {
       assert.equal(await handshakeStatus(`${t.url}/ws/bad/?since=`), 500);

@@ -15,6 +15,7 @@ import {
   WebsocketConsumer,
   path,
   type LayerMessage,
+  frameRateLimit,
 } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 import { connectClient, EmittingLayer, handshakeStatus, startTestServer, type TestServer } from '../helpers.js';
@@ -100,7 +101,7 @@ describe('SwitchboardServer', () => {
     assert.equal((await c.closed).code, CloseCode.MESSAGE_TOO_BIG);
   });
 
-  it('answers invalid JSON with an error frame and closes with 4400 on the fifth bad frame', async () => {
+  it('answers invalid JSON with an error frame and closes with 4400 on the fifth; application errors do not count', async () => {
     const c = await connectClient(`${t.url}/ws/echo/`);
     c.ws.send('{not json');
     await waitFor(() => c.messages.length === 1);
@@ -111,14 +112,16 @@ describe('SwitchboardServer', () => {
     c.ws.send(JSON.stringify({ message: 'still here' }));
     await waitFor(() => c.messages.length === 2);
     assert.deepEqual(JSON.parse(c.messages[1]!), { echo: 'still here' });
-    c.ws.send(JSON.stringify({ nomessage: true })); // 2: bad request
+    // An application error (BadRequestError) is answered, many times over, and never counted.
+    for (let i = 0; i < 6; i++) c.ws.send(JSON.stringify({ nomessage: true }));
     c.ws.send('[');
     c.ws.send('{');
-    c.ws.send('}'); // 5th bad frame
+    c.ws.send('}');
+    c.ws.send('{{'); // 5th invalid JSON frame
     const closed = await c.closed;
     assert.equal(closed.code, CloseCode.BAD_REQUEST);
     const errors = c.messages.slice(2).map((m) => (JSON.parse(m) as { code: string }).code);
-    assert.deepEqual(errors, ['SB_ERR_BAD_REQUEST', 'SB_ERR_INVALID_JSON', 'SB_ERR_INVALID_JSON']);
+    assert.deepEqual(errors, [...Array(6).fill('SB_ERR_BAD_REQUEST'), 'SB_ERR_INVALID_JSON', 'SB_ERR_INVALID_JSON', 'SB_ERR_INVALID_JSON']);
   });
 
   it('closes only the connection whose handler threw, with 1011', async () => {
@@ -210,14 +213,14 @@ class Indifferent extends JsonWebsocketConsumer {
 }
 
 class LimitedEcho extends JsonWebsocketConsumer {
-  override receiveRateLimit = { limit: 3, windowMs: 60_000, maxRefusedFrames: 4 };
+  override features = [frameRateLimit({ limit: 3, windowMs: 60_000, maxRefusedFrames: 4 })];
   override receiveJson(content: unknown): void {
     this.sendJson({ echo: content });
   }
 }
 
 describe('SwitchboardServer receive rate limit', () => {
-  it('drops frames over receiveRateLimit with one error frame, closes a flood with 4429, and leaves others alone', async () => {
+  it('drops frames over frameRateLimit with one error frame, closes a flood with 4429, and leaves others alone', async () => {
     const t = await startTestServer(new URLRouter([path('ws/limited/', LimitedEcho)]));
     try {
       const flooder = await connectClient(`${t.url}/ws/limited/`);
