@@ -12,13 +12,13 @@ export { createLogger, defaultLogger, silentLogger, LOG_LEVELS, type Logger, typ
 
 export { WebsocketConsumer, type ConsumerInit, type ConsumerClass, type ConsumerWithArgs, type ReceivedFrame } from './consumer/websocket.js';
 export { JsonWebsocketConsumer, type ErrorFrame } from './consumer/json.js';
-export type { EventMap, LayerEvent, AnyLayerEvent, EventHandlers, HandlerName, HistoryFields, RequestMap, RequestSpec, RequestHandlers, RequestHandlerName } from './consumer/events.js';
+export type { EventMap, LayerEvent, AnyLayerEvent, EventHandlers, HandlerName, HistoryFields, RequestHandlers, RequestHandlerName } from './consumer/events.js';
 export type { ConsumerFeature, FeatureContext } from './consumer/feature.js';
 export { historyRecovery, HistoryRecoveryFeature, type HistoryRecoveryResult } from './consumer/features/history-recovery.js';
 export { frameRateLimit, type FrameRateLimitOptions } from './consumer/features/frame-rate-limit.js';
 export { requestHandlerNameFor, type RequestContext } from './consumer/request.js';
 export { fromAjv, validateWith, type StandardSchemaV1, type StandardSchemaResult, type InferOutput, type AjvValidateFunction } from './consumer/schema.js';
-export { REPLY_FRAME_TYPE, isRequestFrame, type RequestFrame, type ReplyFrame, type ReplyError } from './wire/request.js';
+export { REPLY_FRAME_TYPE, isRequestFrame, type RequestFrame, type ReplyFrame, type ReplyError, type RequestMap, type RequestSpec } from './wire/request.js';
 export { handlerNameFor } from './consumer/handler-name.js';
 
 export { ProtocolTypeRouter, type HttpHandler, type ProtocolTypeRoutes } from './routing/protocol-type-router.js';
@@ -50,6 +50,8 @@ export { createPublishHandler, bearerAuthorization, type BearerAuthorizationOpti
 export { bearerChecker, bearerToken, type BearerVerdict } from './transport/bearer.js';
 
 export { InMemoryPresenceStore } from './presence/in-memory.js';
+export { presence, type PresenceOptions } from './presence/feature.js';
+export { PRESENCE_STATE_TYPE, PRESENCE_DIFF_TYPE, type PresenceMeta, type PresenceStateFrame, type PresenceDiffFrame } from './wire/presence.js';
 export { DEFAULT_PRESENCE_TTL_MS, type PresenceStore, type PresenceEntry, type PresenceChange, type PresenceStoreOptions } from './presence/presence-store.js';
 export { InMemoryHistoryStore } from './history/in-memory.js';
 export { DEFAULT_HISTORY_OPTIONS, resolveHistoryOptions, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions, type HistoryEvent, type HistoryRecovery } from './history/history-store.js';

@@ -11,7 +11,12 @@
  */
 import { reconnectPolicy } from '../close-codes.js';
 import { formatSince, HISTORY_FRAME_TYPE, isHistoryPosition, SINCE_PARAM, type HistoryPosition } from '../history/position.js';
+import type { PresenceMeta } from '../wire/presence.js';
+import { REPLY_FRAME_TYPE, type ReplyFrame, type RequestMap, type RequestSpec } from '../wire/request.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { PositionTracker } from './position.js';
+import { isPresenceFrame, PresenceList, type PresenceChange } from './presence.js';
+import { PendingRequests } from './requests.js';
 
 /** Connection states. */
 export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -54,6 +59,8 @@ export interface SwitchboardSocketOptions extends BackoffOptions {
    * `closed`, a `giveup` event). An attempt that opened resets the count. Default `Infinity`.
    */
   maxAttempts?: number;
+  /** How long {@link SwitchboardSocket.request} waits for a reply by default. Default 10 000 ms. */
+  requestTimeoutMs?: number;
   /**
    * Ask for history recovery: every connection adds `since=<epoch>:<offset>` (the last position
    * received) or an empty `since=` (none yet) to the URL. Endpoints without history ignore it.
@@ -73,7 +80,7 @@ type Listener<T> = (value: T) => void;
  * socket.sendJson({ message: 'hi' });
  * ```
  */
-export class SwitchboardSocket {
+export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = RequestMap> {
   readonly url: string;
   #options: SwitchboardSocketOptions;
   #ws: WebSocketLike | undefined;
@@ -84,8 +91,10 @@ export class SwitchboardSocket {
   /** HTTP status of the current attempt's refused handshake, when the implementation tells it. */
   #status: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #queue: string[] = [];
-  #position: HistoryPosition | null = null;
+  #queue: Array<{ text: string; requestId?: number }> = [];
+  readonly #tracker = new PositionTracker();
+  readonly #requests = new PendingRequests();
+  readonly #presence = new PresenceList();
   #listeners: { [K in keyof Events]: Set<Listener<Events[K]>> } = {
     message: new Set(),
     open: new Set(),
@@ -94,6 +103,7 @@ export class SwitchboardSocket {
     recovery: new Set(),
     error: new Set(),
     giveup: new Set(),
+    presence: new Set(),
   };
 
   constructor(url: string, options: SwitchboardSocketOptions = {}) {
@@ -112,7 +122,15 @@ export class SwitchboardSocket {
    * server's `switchboard.history` frame), sent as `since` on the next connection; `null` before any.
    */
   get position(): HistoryPosition | null {
-    return this.#position;
+    return this.#tracker.position;
+  }
+
+  /**
+   * Who is here, by presence key (from the server's `presence.state` / `presence.diff` frames of an
+   * endpoint with the presence feature): `{ info, connections }` per key. Empty before any.
+   */
+  get presence(): ReadonlyMap<string, PresenceMeta> {
+    return this.#presence.entries;
   }
 
   /** Subscribes to an event; returns an unsubscribe function. */
@@ -123,12 +141,31 @@ export class SwitchboardSocket {
 
   /** Sends `content` as JSON now, or when the socket (re)opens. */
   sendJson(content: unknown): void {
-    const text = JSON.stringify(content);
+    this.#send(JSON.stringify(content));
+  }
+
+  /**
+   * Sends a request and resolves with the reply's data: the consumer's `on<Type>(data)` handler
+   * (`bid.place` → `onBidPlace`) answers it, correlated by id (docs/guide/client.md).
+   * Sent now, or when the socket (re)opens.
+   * @throws {@link RequestError} (rejects): the server's error reply (`code` from the server, e.g.
+   *   `SB_ERR_BAD_REQUEST`), `SB_ERR_TIMEOUT` after `timeoutMs` (default `requestTimeoutMs`,
+   *   10 000 ms), `SB_ERR_CONNECTION_LOST` when the connection closed after sending, `SB_ERR_CLOSED`.
+   */
+  request<T extends keyof R & string>(type: T, data: R[T]['data'], options: { timeoutMs?: number } = {}): Promise<R[T]['reply']> {
+    const { id, reply } = this.#requests.create(options.timeoutMs ?? this.#options.requestTimeoutMs ?? 10_000, type);
+    if (this.#state === 'closed') this.#requests.connectionLost(true);
+    else this.#send(JSON.stringify({ type, requestId: id, data }), id);
+    return reply as Promise<R[T]['reply']>;
+  }
+
+  #send(text: string, requestId?: number): void {
     if (this.#ws && this.#ws.readyState === 1) {
       this.#ws.send(text);
+      if (requestId !== undefined) this.#requests.markSent(requestId);
       return;
     }
-    this.#queue.push(text);
+    this.#queue.push(requestId === undefined ? { text } : { text, requestId });
     const max = this.#options.maxQueuedMessages ?? 100;
     if (this.#queue.length > max) this.#queue.splice(0, this.#queue.length - max);
   }
@@ -137,6 +174,7 @@ export class SwitchboardSocket {
   close(code = 1000, reason = ''): void {
     clearTimeout(this.#timer);
     this.#setState('closed');
+    this.#requests.connectionLost(true);
     this.#ws?.close(code, reason);
   }
 
@@ -174,7 +212,10 @@ export class SwitchboardSocket {
       this.#emit('open', undefined);
       const queued = this.#queue;
       this.#queue = [];
-      for (const text of queued) ws.send(text);
+      for (const { text, requestId } of queued) {
+        ws.send(text);
+        if (requestId !== undefined) this.#requests.markSent(requestId);
+      }
     };
     ws.onmessage = (event: { data: unknown }) => {
       if (typeof event.data !== 'string') return;
@@ -185,8 +226,16 @@ export class SwitchboardSocket {
         return;
       }
       if (content !== null && typeof content === 'object') {
-        if ((content as { type?: unknown }).type === HISTORY_FRAME_TYPE) return this.#onHistoryFrame(content);
-        if (isHistoryPosition(content)) this.#track(content);
+        const type = (content as { type?: unknown }).type;
+        if (type === HISTORY_FRAME_TYPE) return this.#onHistoryFrame(content);
+        if (type === REPLY_FRAME_TYPE) return this.#requests.settle(content as ReplyFrame);
+        if (isPresenceFrame(content)) {
+          const change = this.#presence.apply(content);
+          if (change !== null) this.#emit('presence', change);
+          return;
+        }
+        // A message already received (replayed after a reconnect) is dropped.
+        if (isHistoryPosition(content) && !this.#tracker.see(content)) return;
       }
       this.#emit('message', content);
     };
@@ -197,6 +246,7 @@ export class SwitchboardSocket {
       const failedAttempts = this.#opened ? 0 : this.#attempt + 1;
       const exhausted = !this.#opened && failedAttempts >= (this.#options.maxAttempts ?? Infinity);
       const willReconnect = this.#state !== 'closed' && policy !== 'no' && !refused && !exhausted;
+      this.#requests.connectionLost(!willReconnect);
       this.#emit('close', { code: event.code, reason: event.reason, willReconnect, ...(this.#status === undefined ? {} : { status: this.#status }) });
       if (!willReconnect) {
         const gaveUp = this.#state !== 'closed' && (refused || exhausted);
@@ -215,23 +265,16 @@ export class SwitchboardSocket {
     if (this.#options.recover === false) return this.url;
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = new URL(this.url, base);
-    url.searchParams.set(SINCE_PARAM, this.#position === null ? '' : formatSince(this.#position));
+    const position = this.#tracker.position;
+    url.searchParams.set(SINCE_PARAM, position === null ? '' : formatSince(position));
     return url.href;
-  }
-
-  /** Keeps the highest offset of the current epoch; a new epoch replaces the position. */
-  #track(position: HistoryPosition): void {
-    const current = this.#position;
-    if (current === null || current.epoch !== position.epoch || position.offset > current.offset) {
-      this.#position = { epoch: position.epoch, offset: position.offset };
-    }
   }
 
   /** The server's answer to `since`: not a message; a `recovery` event when it tried to recover. */
   #onHistoryFrame(frame: object): void {
     if (!isHistoryPosition(frame)) return;
     // Every missed event came before this frame, so its position is where the client stands.
-    this.#position = { epoch: frame.epoch, offset: frame.offset };
+    this.#tracker.reset(frame);
     const { recovered, missed } = frame as { recovered?: unknown; missed?: unknown };
     if (typeof recovered === 'boolean') {
       this.#emit('recovery', { recovered, epoch: frame.epoch, offset: frame.offset, missed: typeof missed === 'number' ? missed : 0 });
@@ -266,6 +309,8 @@ export interface Events {
   error: { message: string; status: number | undefined; opened: boolean };
   /** The socket stopped trying: a final handshake status, or `maxAttempts` attempts that never opened. */
   giveup: { attempts: number; status?: number };
+  /** The presence list changed (see {@link SwitchboardSocket.presence}): keys that joined and left. */
+  presence: PresenceChange;
   state: SocketState;
   /**
    * After a reconnect with a position: `recovered: true` when the messages missed while away were

@@ -59,17 +59,8 @@ export type EventHandlers<E extends object> = {
   [T in keyof E & string as HandlerName<T>]: (event: LayerEvent<E, T>) => void | Promise<void>;
 };
 
-/**
- * Request type → the data a client sends and the reply's data, for request/reply
- * (`SwitchboardSocket.request` on the client, `on<Type>` handlers on the server).
- */
-export type RequestMap = { [type: string]: { data: unknown; reply: unknown } };
-
-/** One entry of a {@link RequestMap}. */
-export interface RequestSpec {
-  data: unknown;
-  reply: unknown;
-}
+export type { RequestMap, RequestSpec } from '../wire/request.js';
+import type { RequestSpec } from '../wire/request.js';
 
 /** The request handler method name of a request type: `bid.place` → `onBidPlace`. */
 export type RequestHandlerName<T extends string> = `on${Capitalized<HandlerName<T>>}`;

@@ -34,3 +34,15 @@ export function isRequestFrame(content: unknown): content is RequestFrame {
   const { type, requestId } = content as { type?: unknown; requestId?: unknown };
   return typeof type === 'string' && typeof requestId === 'number' && Number.isSafeInteger(requestId) && requestId >= 0;
 }
+
+/** One entry of a {@link RequestMap}: the data a client sends and the reply's data. */
+export interface RequestSpec {
+  data: unknown;
+  reply: unknown;
+}
+
+/**
+ * Request type → {@link RequestSpec}, shared by the client (`new SwitchboardSocket<Requests>(url)`,
+ * `socket.request`) and the server (`RequestHandlers<Requests>` on the consumer).
+ */
+export type RequestMap = { [type: string]: RequestSpec };
