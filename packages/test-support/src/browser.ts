@@ -5,6 +5,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+/** playwright-core's types, for the workspaces' tests (only test-support depends on playwright-core). */
+export type { Browser, BrowserContext, Page } from 'playwright-core';
+
 /** Where Debian installs chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
 

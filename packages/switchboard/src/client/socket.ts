@@ -7,7 +7,7 @@
  * missed (docs/guide/client.md, docs/architecture.md "History and recovery").
  *
  * Browser-safe: no `node:*` import and no Node global anywhere in this folder's graph (checked by
- * `src/client/tsconfig.json`, which has DOM types only).
+ * `src/client/tsconfig.json`, which has DOM types only, and by test/client/browser-safe.test.ts).
  */
 import { reconnectPolicy } from '../close-codes.js';
 import { formatSince, HISTORY_FRAME_TYPE, isHistoryPosition, SINCE_PARAM, type HistoryPosition } from '../history/position.js';
@@ -22,15 +22,22 @@ import { PendingRequests } from './requests.js';
 export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /**
+ * An event handler property. Declared as a method so that it is compared bivariantly: the DOM's
+ * `WebSocket` (`(ev: MessageEvent) => any`) and `ws`'s (`(event: WebSocket.MessageEvent) => void`)
+ * both fit, although their event types are richer than what the client reads.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+/**
  * The part of the WHATWG `WebSocket` the client uses: the browser's, Node's global one (Node 22),
  * and `ws`'s `WebSocket` all have it.
  */
 export interface WebSocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -73,6 +80,10 @@ type Listener<T> = (value: T) => void;
 
 /**
  * A reconnecting JSON WebSocket.
+ *
+ * Failures are events, never exceptions: a refused handshake, a server that is down or a broken
+ * connection emits `error` then `close`; the socket then reconnects (by the close code's policy in
+ * `close-codes.ts`, with backoff) or stops (`giveup`, state `closed`).
  * @example
  * ```js
  * const socket = new SwitchboardSocket(`${location.origin.replace('http', 'ws')}/ws/chat/lobby/`);
@@ -83,9 +94,13 @@ type Listener<T> = (value: T) => void;
 export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = RequestMap> {
   readonly url: string;
   #options: SwitchboardSocketOptions;
+  #Impl: WebSocketConstructor;
   #ws: WebSocketLike | undefined;
   #state: SocketState = 'connecting';
+  /** Reconnects since the last open: the backoff's exponent. */
   #attempt = 0;
+  /** Attempts in a row that never opened, for `maxAttempts`. */
+  #failures = 0;
   /** Whether the current connection opened (an `error` before that is a handshake failure). */
   #opened = false;
   /** HTTP status of the current attempt's refused handshake, when the implementation tells it. */
@@ -106,10 +121,27 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
     presence: new Set(),
   };
 
+  /**
+   * Starts connecting to `url` (`ws:` or `wss:`; relative to the page in a browser).
+   * @throws TypeError when there is no WebSocket implementation (Node 20 without `WebSocketImpl`).
+   * @throws RangeError for a `maxAttempts` that is not a whole number >= 1 (or `Infinity`).
+   * @throws for a malformed URL: `new URL`'s `TypeError`, or the implementation's `SyntaxError`
+   *   (browsers, `ws`) for a scheme other than `ws:`/`wss:` (`http:`/`https:` in newer browsers).
+   */
   constructor(url: string, options: SwitchboardSocketOptions = {}) {
     this.url = url;
     this.#options = options;
-    this.#connect();
+    const Impl = options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (Impl === undefined) {
+      throw new TypeError('SwitchboardSocket: no WebSocket implementation; in Node 20 pass { WebSocketImpl: WebSocket } with WebSocket from the "ws" package');
+    }
+    const max = options.maxAttempts;
+    if (max !== undefined && max !== Infinity && !(Number.isInteger(max) && max >= 1)) {
+      throw new RangeError(`SwitchboardSocket: maxAttempts must be a whole number >= 1 or Infinity, got ${String(max)}`);
+    }
+    this.#Impl = Impl;
+    // A malformed URL is the caller's mistake, as for `new WebSocket(url)`: thrown, not retried.
+    this.#ws = this.#open(new this.#Impl(this.#connectUrl(), options.protocols));
   }
 
   /** Current state. */
@@ -139,7 +171,10 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
     return () => this.#listeners[event].delete(listener);
   }
 
-  /** Sends `content` as JSON now, or when the socket (re)opens. */
+  /**
+   * Sends `content` as JSON now, or when the socket (re)opens: up to `maxQueuedMessages` wait,
+   * in order, and the oldest are dropped first. Nothing is sent once the state is `closed`.
+   */
   sendJson(content: unknown): void {
     this.#send(JSON.stringify(content));
   }
@@ -170,7 +205,7 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
     if (this.#queue.length > max) this.#queue.splice(0, this.#queue.length - max);
   }
 
-  /** Closes for good (no reconnect). */
+  /** Closes for good (no reconnect, no `error` event for an attempt it interrupts). */
   close(code = 1000, reason = ''): void {
     clearTimeout(this.#timer);
     this.#setState('closed');
@@ -178,26 +213,22 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
     this.#ws?.close(code, reason);
   }
 
+  /** A new attempt: a failure to even construct the socket (the URL was fine before) is final. */
   #connect(): void {
-    const Impl = this.#options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Impl === undefined) {
-      this.#setState('closed');
-      throw new TypeError('SwitchboardSocket: no WebSocket implementation; in Node 20 pass { WebSocketImpl: WebSocket } with WebSocket from the "ws" package');
-    }
-    this.#opened = false;
-    this.#status = undefined;
-    let ws: WebSocketLike;
     try {
-      ws = new Impl(this.#connectUrl(), this.#options.protocols);
+      this.#ws = this.#open(new this.#Impl(this.#connectUrl(), this.#options.protocols));
     } catch (err) {
-      // A malformed URL or protocol list: retrying cannot help.
       this.#emit('error', { message: (err as Error).message, status: undefined, opened: false });
       this.#setState('closed');
-      return;
     }
-    this.#ws = ws;
+  }
+
+  #open(ws: WebSocketLike): WebSocketLike {
+    this.#opened = false;
+    this.#status = undefined;
     ws.onerror = (event: unknown) => {
-      if (this.#ws !== ws) return;
+      // After close(): the attempt it cut short is not an error.
+      if (this.#ws !== ws || this.#state === 'closed') return;
       // `ws` (Node) says "Unexpected server response: 403"; browsers tell nothing (RFC 6455 §4.1
       // leaves the status to the client, and they hide it from scripts).
       const message = String((event as { message?: unknown }).message ?? (event as { error?: { message?: unknown } }).error?.message ?? 'WebSocket error');
@@ -206,8 +237,10 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
       this.#emit('error', { message, status: this.#status, opened: this.#opened });
     };
     ws.onopen = () => {
+      if (this.#ws !== ws) return;
       this.#opened = true;
       this.#attempt = 0;
+      this.#failures = 0;
       this.#setState('open');
       this.#emit('open', undefined);
       const queued = this.#queue;
@@ -241,24 +274,32 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
     };
     ws.onclose = (event: { code: number; reason: string }) => {
       if (this.#ws !== ws) return;
-      const policy = reconnectPolicy(event.code);
-      const refused = this.#status !== undefined && FINAL_STATUSES.has(this.#status);
-      const failedAttempts = this.#opened ? 0 : this.#attempt + 1;
-      const exhausted = !this.#opened && failedAttempts >= (this.#options.maxAttempts ?? Infinity);
-      const willReconnect = this.#state !== 'closed' && policy !== 'no' && !refused && !exhausted;
-      this.#requests.connectionLost(!willReconnect);
-      this.#emit('close', { code: event.code, reason: event.reason, willReconnect, ...(this.#status === undefined ? {} : { status: this.#status }) });
-      if (!willReconnect) {
-        const gaveUp = this.#state !== 'closed' && (refused || exhausted);
-        this.#setState('closed');
-        if (gaveUp) this.#emit('giveup', { attempts: failedAttempts, ...(this.#status === undefined ? {} : { status: this.#status }) });
-        return;
-      }
-      const delay = policy === 'later' ? (this.#options.laterDelayMs ?? 30_000) : policy === 'yes' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt, this.#options);
-      this.#attempt++;
-      this.#setState('reconnecting');
-      this.#timer = setTimeout(() => this.#connect(), delay);
+      this.#onClose(event.code, event.reason);
     };
+    return ws;
+  }
+
+  #onClose(code: number, reason: string): void {
+    const policy = reconnectPolicy(code);
+    const status = this.#status === undefined ? {} : { status: this.#status };
+    if (!this.#opened) this.#failures++;
+    const refused = this.#status !== undefined && FINAL_STATUSES.has(this.#status);
+    const exhausted = !this.#opened && this.#failures >= (this.#options.maxAttempts ?? Infinity);
+    const userClosed = this.#state === 'closed';
+    if (userClosed || policy === 'no' || refused || exhausted) {
+      this.#requests.connectionLost(true);
+      this.#emit('close', { code, reason, willReconnect: false, ...status });
+      this.#setState('closed');
+      if (!userClosed && (refused || exhausted)) this.#emit('giveup', { attempts: this.#failures, ...status });
+      return;
+    }
+    const delayMs = policy === 'later' ? (this.#options.laterDelayMs ?? 30_000) : policy === 'yes' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt, this.#options);
+    this.#attempt++;
+    this.#requests.connectionLost(false);
+    this.#emit('close', { code, reason, willReconnect: true, delayMs, ...status });
+    if ((this.#state as SocketState) === 'closed') return; // a `close` listener called close()
+    this.#setState('reconnecting');
+    this.#timer = setTimeout(() => this.#connect(), delayMs);
   }
 
   #connectUrl(): string {
@@ -299,15 +340,20 @@ export interface Events {
   /**
    * The connection closed. `code` is the close code (1006 when it never opened); `status` the
    * HTTP status of a refused handshake where the implementation reports it (`ws` in Node does,
-   * browsers do not). 400, 401, 403, 404 and 410 are final: no reconnect.
+   * browsers do not). 400, 401, 403, 404 and 410 are final: no reconnect. With `willReconnect`,
+   * `delayMs` is the wait before the next attempt (for a "reconnecting in 3 s" notice).
    */
-  close: { code: number; reason: string; willReconnect: boolean; status?: number };
+  close: { code: number; reason: string; willReconnect: boolean; delayMs?: number; status?: number };
   /**
    * A WebSocket error: a refused or failed handshake (`opened: false`) or a broken connection.
    * Never thrown; a `close` event follows.
    */
   error: { message: string; status: number | undefined; opened: boolean };
-  /** The socket stopped trying: a final handshake status, or `maxAttempts` attempts that never opened. */
+  /**
+   * The socket stopped trying (state `closed`): a final handshake status, or `maxAttempts`
+   * attempts in a row that never opened. `attempts` counts those failed attempts; `status` is the
+   * last one's HTTP status where known. Not emitted after `close()` or a final close code (4403).
+   */
   giveup: { attempts: number; status?: number };
   /** The presence list changed (see {@link SwitchboardSocket.presence}): keys that joined and left. */
   presence: PresenceChange;
