@@ -23,7 +23,7 @@ export class PresenceList {
   readonly entries = new Map<string, PresenceMeta>();
 
   /** Applies a presence frame; the change, or `null` when nothing changed. */
-  apply(frame: { type?: unknown; presences?: unknown; joins?: unknown; leaves?: unknown }): PresenceChange | null {
+  apply(frame: { type?: unknown; presences?: unknown; joins?: unknown; leaves?: unknown; updates?: unknown }): PresenceChange | null {
     const joins: string[] = [];
     const leaves: string[] = [];
     const record = (v: unknown): Record<string, PresenceMeta> => (v !== null && typeof v === 'object' ? (v as Record<string, PresenceMeta>) : {});
@@ -39,6 +39,9 @@ export class PresenceList {
       for (const [key, meta] of Object.entries(record(frame.joins))) {
         if (!this.entries.has(key)) joins.push(key);
         this.entries.set(key, meta);
+      }
+      for (const [key, meta] of Object.entries(record(frame.updates))) {
+        if (this.entries.has(key)) this.entries.set(key, meta);
       }
       for (const key of Object.keys(record(frame.leaves))) {
         if (this.entries.delete(key)) leaves.push(key);

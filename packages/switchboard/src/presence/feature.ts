@@ -73,6 +73,7 @@ class GroupView {
   /** Applies a diff that came through the layer. */
   apply(diff: PresenceDiffFrame): void {
     for (const [k, meta] of Object.entries(diff.joins)) this.known.set(k, meta);
+    for (const [k, meta] of Object.entries(diff.updates ?? {})) this.known.set(k, meta);
     for (const k of Object.keys(diff.leaves)) this.known.delete(k);
   }
 
@@ -81,9 +82,10 @@ class GroupView {
     const entries = await this.store.list(this.group);
     const now = new Map(entries.map((e) => [e.key, metaOf(e)] as [string, PresenceMeta]));
     const joins = [...now].filter(([k]) => !this.known.has(k));
+    const updates = [...now].filter(([k, meta]) => this.known.has(k) && this.known.get(k)!.connections !== meta.connections);
     const leaves = [...this.known].filter(([k]) => !now.has(k));
-    if (joins.length === 0 && leaves.length === 0) return;
-    const diff: PresenceDiffFrame = { type: PRESENCE_DIFF_TYPE, group: this.group, joins: toRecord(joins), leaves: toRecord(leaves) };
+    if (joins.length === 0 && leaves.length === 0 && updates.length === 0) return;
+    const diff: PresenceDiffFrame = { type: PRESENCE_DIFF_TYPE, group: this.group, joins: toRecord(joins), leaves: toRecord(leaves), updates: toRecord(updates) };
     this.apply(diff);
     const text = JSON.stringify(diff);
     for (const member of this.members) member.send(text);
@@ -132,10 +134,11 @@ class PresenceFeature implements ConsumerFeature {
     const state: PresenceStateFrame = { type: PRESENCE_STATE_TYPE, group, presences: toRecord(entries.map((e) => [e.key, metaOf(e)])) };
     for (const [k, meta] of Object.entries(state.presences)) view.known.set(k, meta);
     consumer.send(JSON.stringify(state));
-    if (joined && key !== null) {
+    if (key !== null) {
+      // Every connection change is told: a key's first one as a join, later ones as an update of its count.
       const entry = entries.find((e) => e.key === key);
-      const diff: PresenceDiffFrame = { type: PRESENCE_DIFF_TYPE, group, joins: { [key]: entry ? metaOf(entry) : { info, connections: 1 } }, leaves: {} };
-      await consumer.groupSend(group, diff as unknown as LayerMessage);
+      const meta = entry ? metaOf(entry) : { info, connections: 1 };
+      await this.#publish(consumer, joined ? { [key]: meta } : {}, {}, joined ? {} : { [key]: meta });
     }
   }
 
@@ -154,10 +157,15 @@ class PresenceFeature implements ConsumerFeature {
     if (key === null) return;
     const { store, group } = this.#options;
     const { changed } = await store.remove(group, key, consumer.channelName);
-    if (changed) {
-      const diff: PresenceDiffFrame = { type: PRESENCE_DIFF_TYPE, group, joins: {}, leaves: { [key]: { info: {}, connections: 0 } } };
-      await consumer.channelLayer?.groupSend(group, diff as unknown as LayerMessage);
-    }
+    if (changed) return this.#publish(consumer, {}, { [key]: { info: {}, connections: 0 } }, {});
+    const entry = (await store.list(group)).find((e) => e.key === key);
+    if (entry !== undefined) await this.#publish(consumer, {}, {}, { [key]: metaOf(entry) });
+  }
+
+  /** Sends a diff to the group, every process's members (the consumer may be closing: through the layer directly). */
+  async #publish(consumer: WebsocketConsumer, joins: Record<string, PresenceMeta>, leaves: Record<string, PresenceMeta>, updates: Record<string, PresenceMeta>): Promise<void> {
+    const diff: PresenceDiffFrame = { type: PRESENCE_DIFF_TYPE, group: this.#options.group, joins, leaves, updates };
+    await consumer.channelLayer?.groupSend(this.#options.group, diff as unknown as LayerMessage);
   }
 }
 

@@ -21,10 +21,14 @@ export interface PresenceStateFrame {
   readonly presences: Readonly<Record<string, PresenceMeta>>;
 }
 
-/** `{type: 'presence.diff', group, joins: {<key>: meta}, leaves: {<key>: meta}}`. */
+/**
+ * `{type: 'presence.diff', group, joins, leaves, updates}`, each `{<key>: meta}`: keys that joined
+ * (first connection), left (last connection), or stayed with another connection count.
+ */
 export interface PresenceDiffFrame {
   readonly type: typeof PRESENCE_DIFF_TYPE;
   readonly group: string;
   readonly joins: Readonly<Record<string, PresenceMeta>>;
   readonly leaves: Readonly<Record<string, PresenceMeta>>;
+  readonly updates?: Readonly<Record<string, PresenceMeta>>;
 }
