@@ -75,3 +75,8 @@ export function reconnectPolicy(code: number): ReconnectPolicy {
   if (code >= 4000) return 'no';
   return 'backoff';
 }
+
+/** Whether a server may send `code` in a close frame (RFC 6455 §7.4; ws `isValidStatusCode`): 1000–1014 but 1004–1006, or 3000–4999. */
+export function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}

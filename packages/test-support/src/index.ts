@@ -6,3 +6,4 @@ export * from './services.js';
 export * from './redis-server.js';
 export * from './clients.js';
 export * from './browser.js';
+export * from './postgres.js';

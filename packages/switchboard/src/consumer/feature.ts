@@ -58,3 +58,44 @@ export interface ConsumerFeature {
   /** After the socket closed and the groups were left, before `disconnect(code)`. */
   disconnected?(code: number, context: FeatureContext): void | Promise<void>;
 }
+
+// ---- how the consumer runs its features' hooks, in list order ---------------------------------
+
+/** `connected` of every feature, awaiting those that return a promise. */
+export async function runConnected(features: readonly ConsumerFeature[], context: FeatureContext): Promise<void> {
+  for (const feature of features) {
+    const result = feature.connected?.(context);
+    if (result !== undefined) await result;
+  }
+}
+
+/** `disconnected` of every feature; one that throws is logged and the others still run. */
+export async function runDisconnected(features: readonly ConsumerFeature[], code: number, context: FeatureContext): Promise<void> {
+  for (const feature of features) {
+    try {
+      await feature.disconnected?.(code, context);
+    } catch (err) {
+      context.consumer.logger.error({ err, feature: feature.name }, `${context.consumer.constructor.name}: feature ${feature.name} failed at disconnect`);
+    }
+  }
+}
+
+/** Whether every feature lets a frame through. */
+export function acceptsFrame(features: readonly ConsumerFeature[], frame: ReceivedFrame, context: FeatureContext): boolean {
+  for (const feature of features) if (feature.frame !== undefined && !feature.frame(frame, context)) return false;
+  return true;
+}
+
+/** Whether every feature lets an event reach its handler. */
+export function acceptsEvent(features: readonly ConsumerFeature[], event: LayerMessage, context: FeatureContext): boolean {
+  for (let i = 0; i < features.length; i++) {
+    const feature = features[i]!;
+    if (feature.event !== undefined && !feature.event(event, context)) return false;
+  }
+  return true;
+}
+
+/** Offers a layer-wide event to the features until one takes it. */
+export function offerLayerEvent(features: readonly ConsumerFeature[], event: LayerMessage, context: FeatureContext): void {
+  for (const feature of features) if (feature.layerEvent?.(event, context)) return;
+}

@@ -4,14 +4,14 @@
  * when the consumer is idle (no promise, no allocation per recipient: DESIGN.md §7). History
  * recovery, rate limits and presence are features a consumer lists (`feature.ts`), not base code.
  */
-import { CloseCode } from '../close-codes.js';
+import { CloseCode, isSendableCloseCode } from '../close-codes.js';
 import type { ConnectionHandle } from '../connection.js';
 import { ConsumerStateError, SlowConsumerError, SwitchboardError } from '../errors.js';
 import type { ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
 import type { RouteKwargs, Scope } from '../scope.js';
 import type { EventMap } from './events.js';
 import { LayerMessaging } from './layer-messaging.js';
-import type { ConsumerFeature, FeatureContext } from './feature.js';
+import { acceptsEvent, acceptsFrame, offerLayerEvent, runConnected, runDisconnected, type ConsumerFeature, type FeatureContext } from './feature.js';
 import { callHandler, findHandler, registerFrameworkPrototype } from './handlers.js';
 import { handlerNameFor } from './handler-name.js';
 import { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
@@ -35,11 +35,6 @@ const FEATURES: Work = { kind: 'features' };
 /** Events queued behind a busy consumer, at most, per unit of the layer's `capacity`. */
 const BACKLOG_PER_CAPACITY = 10;
 
-/** RFC 6455 §7.4: codes a server may send (ws `isValidStatusCode`). */
-function isSendableCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-}
-
 /**
  * Base class of WebSocket consumers (Channels `AsyncWebsocketConsumer`).
  *
@@ -50,13 +45,7 @@ function isSendableCloseCode(code: number): boolean {
  * Type parameters: `K` the route's kwargs (`scope.urlRoute.kwargs`), `E` the event map that
  * {@link WebsocketConsumer.groupSend} and the handlers check against (see `events.ts`), `A` the
  * init arguments given with {@link WebsocketConsumer.with}.
- *
- * @example
- * ```ts
- * class Echo extends WebsocketConsumer {
- *   override receive({ text }: ReceivedFrame) { if (text) this.send(text); }
- * }
- * ```
+ * Example: `class Echo extends WebsocketConsumer { override receive({ text }: ReceivedFrame) { if (text) this.send(text); } }`.
  */
 export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends object = EventMap, A = unknown> extends LayerMessaging<E> {
   /** The connection's scope: path, headers, cookies, session, user, `urlRoute.kwargs`. */
@@ -197,10 +186,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
   /** A frame arrived from the socket. */
   [kFrame](frame: ReceivedFrame): void {
     if (this.#phase === 'failed' || this.#phase === 'done') return;
-    for (const feature of this.features) {
-      if (feature.frame !== undefined && !feature.frame(frame, this.#featureContext())) return;
-    }
-    this.#queue.push({ kind: 'frame', frame });
+    if (acceptsFrame(this.features, frame, this.#featureContext())) this.#queue.push({ kind: 'frame', frame });
   }
 
   /** The socket closed (or the handshake was abandoned) with `code`. */
@@ -221,13 +207,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     } catch {
       return;
     }
-    if (findHandler(this, name) !== null) {
-      this.#deliver(event);
-      return;
-    }
-    for (const feature of this.features) {
-      if (feature.layerEvent?.(event, this.#featureContext())) return;
-    }
+    if (findHandler(this, name) !== null) this.#deliver(event);
+    else offerLayerEvent(this.features, event, this.#featureContext());
   }
 
   #featureContext(): FeatureContext {
@@ -256,7 +237,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
       case 'connect':
         return phase === 'closed' ? undefined : this.connect();
       case 'features':
-        return phase === 'open' ? this.#runFeatures('connected') : undefined;
+        return phase === 'open' ? runConnected(this.features, this.#featureContext()) : undefined;
       case 'frame':
         return this.receive(work.frame);
       case 'disconnect':
@@ -266,22 +247,9 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     }
   }
 
-  /** Runs one hook of every feature in order, awaiting those that return a promise. */
-  async #runFeatures(hook: 'connected'): Promise<void> {
-    const context = this.#featureContext();
-    for (const feature of this.features) {
-      const result = feature[hook]?.(context);
-      if (result !== undefined) await result;
-    }
-  }
-
   #event(message: LayerMessage): unknown {
     if (this.#phase === 'failed' || this.#phase === 'done') return undefined;
-    const features = this.features;
-    for (let i = 0; i < features.length; i++) {
-      const feature = features[i]!;
-      if (feature.event !== undefined && !feature.event(message, this.#featureContext())) return undefined;
-    }
+    if (this.features.length > 0 && !acceptsEvent(this.features, message, this.#featureContext())) return undefined;
     return callHandler(this, message, this.logger);
   }
 
@@ -295,13 +263,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
       if (layer && this.channelName) {
         for (const group of this.groups) await layer.groupDiscard(group, this.channelName);
       }
-      for (const feature of this.features) {
-        try {
-          await feature.disconnected?.(code, context);
-        } catch (err) {
-          this.logger.error({ err, feature: feature.name }, `${this.constructor.name}: feature ${feature.name} failed at disconnect`);
-        }
-      }
+      await runDisconnected(this.features, code, context);
       await this.disconnect(code);
     } catch (err) {
       this.logger.error({ err }, `${this.constructor.name}.disconnect() threw`);
