@@ -535,6 +535,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       await this.disconnect(code);
     } catch (err) {
       this.logger.error({ err }, `${this.constructor.name}.disconnect() threw`);
+      this.#connection.handlerFailed?.(err);
     } finally {
       if (layer && this.channelName) {
         await layer.releaseChannel(this.channelName).catch((err: unknown) => this.logger.error({ err }, 'releaseChannel failed'));
@@ -557,6 +558,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       this.#forceClose(err.closeCode, err.code);
     } else {
       this.logger.error({ err }, `${this.constructor.name} handler threw; closing the connection with 1011`);
+      this.#connection.handlerFailed?.(err);
       this.#forceClose(CloseCode.INTERNAL_ERROR, 'internal error');
     }
   }
