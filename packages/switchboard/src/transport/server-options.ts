@@ -2,9 +2,12 @@
  * {@link SwitchboardServer}'s options: their defaults and the checks that refuse a bad value at
  * start-up (docs/architecture.md, "Safe defaults").
  */
+import type { ConfigError } from '../errors.js';
 import type { HistoryStore } from '../history/history-store.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
-import type { Logger } from '../logging.js';
+import type { defaultLogger, Logger } from '../logging.js';
+import type { parseOriginPatterns } from '../middleware/origin.js';
+import type { SwitchboardServer } from './server.js';
 
 /** Server options. Units are in the names. */
 export interface ServerOptions {

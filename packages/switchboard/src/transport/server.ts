@@ -44,7 +44,6 @@ export interface ServerStats {
   handshakesTimedOut: number;
 }
 
-
 /**
  * A server for a {@link ProtocolTypeRouter}.
  * @example
