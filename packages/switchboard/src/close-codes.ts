@@ -12,11 +12,13 @@ export const CloseCode = {
   NORMAL: 1000,
   /** Server shutdown or drain: reconnect (to another process). RFC 6455 §7.4.1. */
   GOING_AWAY: 1001,
+  /** A frame that breaks RFC 6455 framing: reserved bits, unknown opcode, unmasked client frame, ... (sent by `ws`). RFC 6455 §7.4.1. */
+  PROTOCOL_ERROR: 1002,
   /** A binary frame sent to a JSON consumer. RFC 6455 §7.4.1. */
   UNSUPPORTED_DATA: 1003,
   /** A text frame that is not valid UTF-8 (sent by `ws`). RFC 6455 §7.4.1. */
   INVALID_PAYLOAD: 1007,
-  /** Origin refused, or the session ended after accept. RFC 6455 §7.4.1. */
+  /** Origin refused, the session ended after accept, or a message in too many fragments (sent by `ws`). RFC 6455 §7.4.1. */
   POLICY_VIOLATION: 1008,
   /** A frame over `maxPayloadBytes` (sent by `ws`). RFC 6455 §7.4.1. */
   MESSAGE_TOO_BIG: 1009,
@@ -32,9 +34,9 @@ export const CloseCode = {
   UNAUTHORIZED: 4401,
   /** Authenticated but not allowed here (e.g. a members-only room). 4000 + HTTP 403. */
   FORBIDDEN: 4403,
-  /** No authentication or join within the timeout. 4000 + HTTP 408. */
+  /** No pong within the heartbeat interval, or no authentication or join within the timeout. 4000 + HTTP 408. */
   TIMEOUT: 4408,
-  /** Rate limited. 4000 + HTTP 429. */
+  /** Rate limited: frames over `receiveRateLimit`, or a ping flood. 4000 + HTTP 429. */
   RATE_LIMITED: 4429,
 } as const;
 
@@ -50,9 +52,10 @@ export const CLOSE_CODE_TABLE: Readonly<
 > = {
   1000: { name: 'NORMAL', meaning: 'closed without a specific reason', reconnect: 'no' },
   1001: { name: 'GOING_AWAY', meaning: 'server shutdown or drain', reconnect: 'yes' },
+  1002: { name: 'PROTOCOL_ERROR', meaning: 'a frame breaks RFC 6455 framing', reconnect: 'no' },
   1003: { name: 'UNSUPPORTED_DATA', meaning: 'binary frame sent to a JSON consumer', reconnect: 'no' },
   1007: { name: 'INVALID_PAYLOAD', meaning: 'text frame is not valid UTF-8', reconnect: 'no' },
-  1008: { name: 'POLICY_VIOLATION', meaning: 'origin refused, or session ended after accept', reconnect: 'no' },
+  1008: { name: 'POLICY_VIOLATION', meaning: 'origin refused, session ended after accept, or a message in too many fragments', reconnect: 'no' },
   1009: { name: 'MESSAGE_TOO_BIG', meaning: 'frame larger than maxPayloadBytes', reconnect: 'no' },
   1011: { name: 'INTERNAL_ERROR', meaning: 'a handler threw; see the server log', reconnect: 'backoff' },
   1012: { name: 'SERVICE_RESTART', meaning: 'server restarting, or the channel layer reconnected and missed events must be recovered', reconnect: 'backoff' },
@@ -60,8 +63,8 @@ export const CLOSE_CODE_TABLE: Readonly<
   4400: { name: 'BAD_REQUEST', meaning: 'repeated malformed messages', reconnect: 'no' },
   4401: { name: 'UNAUTHORIZED', meaning: 'not authenticated, or logged out', reconnect: 'no' },
   4403: { name: 'FORBIDDEN', meaning: 'not allowed in this group or room', reconnect: 'no' },
-  4408: { name: 'TIMEOUT', meaning: 'no authentication or join within the timeout', reconnect: 'yes' },
-  4429: { name: 'RATE_LIMITED', meaning: 'rate limit exceeded', reconnect: 'later' },
+  4408: { name: 'TIMEOUT', meaning: 'no pong within the heartbeat interval, or no authentication or join within the timeout', reconnect: 'yes' },
+  4429: { name: 'RATE_LIMITED', meaning: 'rate limit exceeded, or a ping flood', reconnect: 'later' },
 };
 
 /**

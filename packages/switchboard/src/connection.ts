@@ -3,6 +3,7 @@
  * to a {@link ConnectionHandle}, implemented by the transport (a real socket) and by
  * `WebsocketCommunicator` (in-process tests).
  */
+import type { SwitchboardError } from './errors.js';
 
 /**
  * A text message encoded once and sent to many connections. The transport caches the WebSocket
@@ -41,4 +42,11 @@ export interface ConnectionHandle {
    * @param reason - at most 123 bytes of UTF-8 (RFC 6455 §5.5); longer reasons are cut.
    */
   close(code: number, reason?: string): void;
+  /**
+   * Told when a handler (or `connect()`, `disconnect()`) threw an error that is not a
+   * {@link SwitchboardError} with a `closeCode`, after the consumer logged it and before it closes
+   * the connection with 1011. Optional: the transport does not need it; `WebsocketCommunicator`
+   * uses it to make the test's next `receive…()` reject with the error.
+   */
+  handlerFailed?(err: unknown): void;
 }

@@ -267,6 +267,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
       await this.disconnect(code);
     } catch (err) {
       this.logger.error({ err }, `${this.constructor.name}.disconnect() threw`);
+      this.#connection.handlerFailed?.(err);
     } finally {
       if (layer && this.channelName) {
         await layer.releaseChannel(this.channelName).catch((err: unknown) => this.logger.error({ err }, 'releaseChannel failed'));
@@ -286,8 +287,10 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     // Drop what is queued, but keep the disconnect so groups are left and the channel released.
     this.#queue.clear((work) => work.kind === 'disconnect');
     const closeCode = err instanceof SwitchboardError && err.closeCode !== undefined ? err.closeCode : CloseCode.INTERNAL_ERROR;
-    if (closeCode === CloseCode.INTERNAL_ERROR) this.logger.error({ err }, `${this.constructor.name} handler threw; closing the connection with 1011`);
-    else this.logger.warn({ code: (err as SwitchboardError).code, closeCode }, `closing connection: ${(err as Error).message}`);
+    if (closeCode === CloseCode.INTERNAL_ERROR) {
+      this.logger.error({ err }, `${this.constructor.name} handler threw; closing the connection with 1011`);
+      this.#connection.handlerFailed?.(err);
+    } else this.logger.warn({ code: (err as SwitchboardError).code, closeCode }, `closing connection: ${(err as Error).message}`);
     if (wasOpen) this.#connection.close(closeCode, closeCode === CloseCode.INTERNAL_ERROR ? 'internal error' : (err as SwitchboardError).code);
   }
 

@@ -11,7 +11,7 @@ import { HandshakeRejectedError } from '../errors.js';
 import type { HistoryStore } from '../history/history-store.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
 import { InMemoryChannelLayer } from '../layers/in-memory.js';
-import { silentLogger } from '../logging.js';
+import { defaultLogger } from '../logging.js';
 import { asApplication, type WebsocketApplication, type WebsocketTarget } from '../routing/application.js';
 import { ProtocolTypeRouter } from '../routing/protocol-type-router.js';
 import { createScope } from '../scope.js';
@@ -26,7 +26,10 @@ export interface CommunicatorOptions {
   channelLayer?: ChannelLayer | null;
   /** History store the consumer gets as `this.history`. Default `null`. */
   history?: HistoryStore | null;
-  /** Logger for the consumer. Default: silent. */
+  /**
+   * Logger for the consumer. Default: the server's default, pino at level `warn`, so a handler
+   * that throws shows its stack (pass `silentLogger()` to a test that provokes warnings on purpose).
+   */
   logger?: Logger;
   /** Remote address in the scope. Default `127.0.0.1:40000`. */
   client?: { host: string; port: number };
@@ -58,6 +61,26 @@ export function defaultTestChannelLayer(): ChannelLayer {
 export class CommunicatorTimeoutError extends Error {}
 
 /**
+ * A handler of the consumer (or its `connect()`, `disconnect()`) threw: what the next `connect()`,
+ * `receive…()` or `disconnect()` rejects with, in the place of the output that would have come
+ * next. The thrown error is its `cause`. The connection closes with 1011 as on a real server;
+ * the close frame is the next output after this error.
+ */
+export class ConsumerFailedError extends Error {
+  /** The code a real server closes with: 1011. */
+  readonly closeCode = 1011;
+  constructor(consumer: string, cause: unknown) {
+    super(`${consumer}: a handler threw (the connection closes with 1011): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ConsumerFailedError';
+  }
+}
+
+/** A handler error in the output queue. */
+class Failure {
+  constructor(readonly error: ConsumerFailedError) {}
+}
+
+/**
  * One in-process connection to a consumer or application.
  * @example
  * ```ts
@@ -72,11 +95,16 @@ export class WebsocketCommunicator {
   readonly #app: WebsocketApplication;
   readonly #path: string;
   readonly #options: CommunicatorOptions;
-  readonly #outputs: Output[] = [];
+  readonly #outputs: Array<Output | Failure> = [];
   #waiter: (() => void) | undefined;
   #consumer: WebsocketConsumer | undefined;
   #state: 'new' | 'handshake' | 'open' | 'closed' = 'new';
   #settleConnect: ((r: ConnectResult) => void) | undefined;
+  #failConnect: ((err: ConsumerFailedError) => void) | undefined;
+  /** A failure after the test's `disconnect()`, for it to reject with. */
+  #disconnectFailure: ConsumerFailedError | undefined;
+  #closedByTest = false;
+  #consumerName = 'the consumer';
   #refusedCode: number | undefined;
 
   /** @param app - a consumer class, a router, middleware, or a `ProtocolTypeRouter`. */
@@ -99,6 +127,7 @@ export class WebsocketCommunicator {
   /**
    * Runs routing, middleware and `connect()`; resolves when the consumer accepts or refuses.
    * @throws {@link CommunicatorTimeoutError} when it does neither within `timeoutMs` (default 1000).
+   * @throws {@link ConsumerFailedError} when `connect()` threw.
    */
   async connect({ timeoutMs = 1000 }: { timeoutMs?: number } = {}): Promise<ConnectResult> {
     if (this.#state !== 'new') throw new Error('connect() called twice');
@@ -127,14 +156,16 @@ export class WebsocketCommunicator {
       this.#state = 'closed';
       return { accepted: false, status: 404 };
     }
-    const result = new Promise<ConnectResult>((resolve) => {
+    this.#consumerName = resolved.consumer.name;
+    const result = new Promise<ConnectResult>((resolve, reject) => {
       this.#settleConnect = resolve;
+      this.#failConnect = reject;
     });
     const layer = this.#options.channelLayer === undefined ? defaultTestChannelLayer() : this.#options.channelLayer;
     this.#consumer = await startConsumer(resolved, {
       channelLayer: layer,
       connection: this.#handle,
-      logger: this.#options.logger ?? silentLogger(),
+      logger: this.#options.logger ?? defaultLogger(),
       history: this.#options.history ?? null,
     });
     // Refused inside connect(), before the instance was known here: run its disconnect now.
@@ -170,6 +201,8 @@ export class WebsocketCommunicator {
   /**
    * Next output: `{kind: 'text'|'bytes'|'close', ...}`.
    * @throws {@link CommunicatorTimeoutError} after `timeoutMs` (default 1000).
+   * @throws {@link ConsumerFailedError} when a handler threw after the outputs read so far (once;
+   *   the 1011 close is the output after it). `receiveText`, `receiveJson`, `receiveClose` too.
    */
   async receiveOutput({ timeoutMs = 1000 }: { timeoutMs?: number } = {}): Promise<Output> {
     if (this.#outputs.length === 0) {
@@ -186,7 +219,9 @@ export class WebsocketCommunicator {
         this.#waiter = undefined;
       });
     }
-    return this.#outputs.shift()!;
+    const out = this.#outputs.shift()!;
+    if (out instanceof Failure) throw out.error;
+    return out;
   }
 
   /** Next text frame. @throws when the next output is a close or binary frame, or on timeout. */
@@ -213,6 +248,11 @@ export class WebsocketCommunicator {
 
   /** Resolves `true` when nothing arrives within `timeoutMs` (default 100), `false` otherwise. */
   async receiveNothing({ timeoutMs = 100 }: { timeoutMs?: number } = {}): Promise<boolean> {
+    const first = this.#outputs[0];
+    if (first instanceof Failure) {
+      this.#outputs.shift();
+      throw first.error;
+    }
     if (this.#outputs.length > 0) return false;
     let out: Output;
     try {
@@ -226,14 +266,23 @@ export class WebsocketCommunicator {
     return false;
   }
 
-  /** Closes from the "client" side with `code` and waits for `disconnect()` to finish. */
+  /**
+   * Closes from the "client" side with `code` and waits for `disconnect()` to finish.
+   * @throws {@link ConsumerFailedError} when `disconnect()` threw.
+   */
   async disconnect(code = 1000): Promise<void> {
     if (this.#consumer === undefined) return;
     if (this.#state !== 'closed') {
       this.#state = 'closed';
+      this.#closedByTest = true;
       this.#consumer[kClosed](code);
     }
     await this.#consumer[kDone];
+    // A failure nobody read yet is reported here rather than lost.
+    const unread = this.#outputs.findIndex((o) => o instanceof Failure);
+    const failure = this.#disconnectFailure ?? (unread === -1 ? undefined : (this.#outputs.splice(unread, 1)[0] as Failure).error);
+    this.#disconnectFailure = undefined;
+    if (failure !== undefined) throw failure;
   }
 
   #assertOpen(op: string): void {
@@ -245,7 +294,20 @@ export class WebsocketCommunicator {
     this.#waiter?.();
   }
 
+  #failed(err: unknown): void {
+    const failure = new ConsumerFailedError(this.#consumerName, err);
+    if (this.#state === 'handshake') {
+      this.#failConnect?.(failure);
+    } else if (this.#closedByTest) {
+      this.#disconnectFailure ??= failure;
+    } else {
+      this.#outputs.push(new Failure(failure));
+      this.#waiter?.();
+    }
+  }
+
   readonly #handle: ConnectionHandle = {
+    handlerFailed: (err: unknown) => this.#failed(err),
     accept: (subprotocol?: string) => {
       if (this.#state !== 'handshake') return;
       this.#state = 'open';

@@ -1,5 +1,5 @@
 /** `switchboard/testing`: test helpers for consumers and channel layers. */
-export { WebsocketCommunicator, CommunicatorTimeoutError, defaultTestChannelLayer, type CommunicatorOptions, type ConnectResult } from './communicator.js';
+export { WebsocketCommunicator, CommunicatorTimeoutError, ConsumerFailedError, defaultTestChannelLayer, type CommunicatorOptions, type ConnectResult } from './communicator.js';
 export {
   runChannelLayerConformance,
   CHANNEL_LAYER_CONFORMANCE_TESTS,

@@ -13,6 +13,9 @@ import { kClosed, kFrame, type WebsocketConsumer } from '../consumer/websocket.j
 import type { Scope } from '../scope.js';
 import { binaryFrame, preparedFrame, textFrame, writeCorked, type CorkTarget } from './frame-writer.js';
 
+/** Most pongs being written at once before a ping flood is closed with 4429 (ws's `maxPendingAutoPongs` default). */
+export const MAX_PENDING_PONGS = 60;
+
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly wss: WebSocketServer;
@@ -24,6 +27,8 @@ export interface ConnectionHost {
   onReject(conn: WebsocketConnection, status: number, reason: string): void;
   onClosed(conn: WebsocketConnection, code: number): void;
   onSlowClient(conn: WebsocketConnection, bufferedBytes: number): void;
+  /** `ws` found a protocol error in the client's frames and sent the close frame. */
+  onProtocolError(conn: WebsocketConnection, err: Error & { code?: string }): void;
 }
 
 /** Answers an upgrade request with an HTTP error instead of 101 (ws `abortHandshake`). */
@@ -59,11 +64,15 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   ws: WebSocket | undefined;
   /** Whether the socket is corked for the current tick. */
   corked = false;
-  handshakeTimer: NodeJS.Timeout | undefined;
   /** Close code of a handshake refused before `consumer` was set (run its disconnect later). */
   refusedCode: number | undefined;
   readonly peer: string;
   #closeTimer: NodeJS.Timeout | undefined;
+  /** Pongs written whose write has not completed yet (a client flooding pings without reading). */
+  #pendingPongs = 0;
+  readonly #pongWritten = (): void => {
+    this.#pendingPongs--;
+  };
 
   constructor(
     readonly host: ConnectionHost,
@@ -77,7 +86,6 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
 
   accept(subprotocol?: string): void {
     if (this.state !== 'handshake' || this.socket.destroyed) return;
-    clearTimeout(this.handshakeTimer);
     if (subprotocol !== undefined) this.host.selectedProtocols.set(this.req, subprotocol);
     this.host.wss.handleUpgrade(this.req, this.socket, this.head, (ws) => this.#opened(ws));
   }
@@ -96,7 +104,6 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
 
   close(code: number, reason?: string): void {
     if (this.state === 'handshake') {
-      clearTimeout(this.handshakeTimer);
       const status = code === CloseCode.INTERNAL_ERROR ? 500 : 403;
       this.reject(status, reason ?? '', code);
       return;
@@ -104,8 +111,12 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
     if (this.state !== 'open') return;
     this.state = 'closing';
     this.ws!.close(code, truncateReason(reason));
-    // A peer that never answers the close frame (or stopped reading) is cut off.
-    this.#closeTimer = setTimeout(() => this.ws?.terminate(), this.host.closeTimeoutMs);
+    this.#cutAfterCloseTimeout();
+  }
+
+  /** A peer that never answers the close frame (or stopped reading) is cut off after `closeTimeoutMs`. */
+  #cutAfterCloseTimeout(): void {
+    this.#closeTimer ??= setTimeout(() => this.ws?.terminate(), this.host.closeTimeoutMs);
     this.#closeTimer.unref();
   }
 
@@ -116,7 +127,6 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   reject(status: number, reason: string, code = 1006): void {
     if (this.state !== 'handshake') return;
     this.state = 'closed';
-    clearTimeout(this.handshakeTimer);
     abortHandshake(this.socket, status);
     this.host.onReject(this, status, reason);
     if (this.consumer) this.consumer[kClosed](code);
@@ -127,7 +137,6 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   abandon(): void {
     if (this.state !== 'handshake') return;
     this.state = 'closed';
-    clearTimeout(this.handshakeTimer);
     if (this.consumer) this.consumer[kClosed](1006);
     else this.refusedCode = 1006;
   }
@@ -135,6 +144,21 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   #write(bytes: Buffer): void {
     const buffered = writeCorked(this, bytes);
     if (buffered > this.host.maxSendQueueBytes) this.host.onSlowClient(this, buffered);
+  }
+
+  /**
+   * Answers a ping (RFC 6455 §5.5.2) unless more than {@link MAX_PENDING_PONGS} pongs are still
+   * being written: a client that floods pings without reading is closed with 4429.
+   */
+  #onPing(ws: WebSocket, data: Buffer): void {
+    this.alive = true;
+    if (this.state !== 'open') return;
+    if (this.#pendingPongs >= MAX_PENDING_PONGS) {
+      this.close(CloseCode.RATE_LIMITED, `ping flood: over ${MAX_PENDING_PONGS} pongs unsent`);
+      return;
+    }
+    this.#pendingPongs++;
+    ws.pong(data, false, this.#pongWritten);
   }
 
   #opened(ws: WebSocket): void {
@@ -151,8 +175,14 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('error', () => {
-      // ws closes the connection itself (1002, 1007, 1009); the 'close' event reports the code.
+    ws.on('ping', (data: Buffer) => this.#onPing(ws, data));
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws has sent a close frame (1002 protocol error, 1007, 1008 too many fragments, 1009;
+      // docs/close-codes.md); the 'close' event reports the code. ws itself waits 30 s for the
+      // peer's close frame, we wait closeTimeoutMs.
+      if (this.state === 'open') this.state = 'closing';
+      this.host.onProtocolError(this, err);
+      this.#cutAfterCloseTimeout();
     });
     ws.on('close', (code: number) => {
       clearTimeout(this.#closeTimer);

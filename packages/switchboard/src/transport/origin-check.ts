@@ -35,13 +35,25 @@ export class HandshakeOriginCheck {
     this.#any = this.#patterns.some((p) => p.any);
   }
 
-  /** `undefined` when the handshake may go on, else why it is refused (for the 403's log line). */
+  /**
+   * `undefined` when the handshake may go on, else why it is refused (for the 403's log line).
+   * Both `Origin` and `Sec-WebSocket-Origin` (what hybi-08 clients send instead,
+   * draft-ietf-hybi-thewebsocketprotocol-08 §4.1; `ws` still accepts version 8) are checked: each
+   * one present must pass.
+   */
   refusal(headers: IncomingHttpHeaders): string | undefined {
     if (this.#any) return undefined;
-    // `Sec-WebSocket-Origin` is what hybi-08 clients send instead of `Origin` (draft-ietf-hybi-thewebsocketprotocol-08 §4.1).
-    const raw = headers.origin ?? headers['sec-websocket-origin'];
-    const origin = Array.isArray(raw) ? raw[0] : raw;
-    if (origin === undefined || origin === '') return undefined;
+    for (const name of ['origin', 'sec-websocket-origin'] as const) {
+      const raw = headers[name];
+      const origin = Array.isArray(raw) ? raw[0] : raw;
+      if (origin === undefined || origin === '') continue;
+      const refused = this.#refusalOf(origin, headers.host);
+      if (refused !== undefined) return name === 'origin' ? refused : `Sec-WebSocket-Origin: ${refused}`;
+    }
+    return undefined;
+  }
+
+  #refusalOf(origin: string, host: string | undefined): string | undefined {
     if (origin === 'null') {
       return this.#allowsNull ? undefined : "origin \"null\" (a sandboxed iframe or a file:// page) is refused; list 'null' (or '*') in allowedOrigins to admit it";
     }
@@ -52,7 +64,6 @@ export class HandshakeOriginCheck {
       return `origin ${quote(origin)} is not a URL`;
     }
     if (LOCAL_HOSTS.has(url.hostname)) return undefined;
-    const host = headers.host;
     if (host !== undefined) {
       try {
         if (hostAndPort(new URL(`${url.protocol}//${host}`)) === hostAndPort(url)) return undefined;

@@ -17,65 +17,14 @@ import type { ChannelLayer } from '../layers/channel-layer.js';
 import { defaultLogger } from '../logging.js';
 import type { ProtocolTypeRouter } from '../routing/protocol-type-router.js';
 import { createScope, type Scope } from '../scope.js';
+import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import { formatPeer, logHttp, logWebsocket } from './access-log.js';
+import { clientAddress, PendingHandshakes } from './admission.js';
 import { HandshakeOriginCheck } from './origin-check.js';
 import { abortHandshake, WebsocketConnection, type ConnectionHost } from './connection.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 
-/** Server options. Units are in the names. */
-export interface ServerOptions {
-  /** Interface to listen on. Default `127.0.0.1`. */
-  host?: string;
-  /** Port; `0` picks a free one. Default `8000`. */
-  port?: number;
-  /** The channel layer consumers get; `null` for none. Default `null`. */
-  channelLayer?: ChannelLayer | null;
-  /**
-   * Logger for access logs (`info`), warnings and errors (a handler that throws: its stack, once).
-   * Default: {@link defaultLogger}, pino at level `warn`, so errors are never silent.
-   * Pass `app.log` to share Fastify's logger, or `silentLogger()` to drop everything.
-   */
-  logger?: Logger;
-  /**
-   * Origins, besides the server's own, that may open a WebSocket (cross-site WebSocket hijacking,
-   * RFC 6455 §10.2). Checked before routing; a refused handshake gets HTTP 403.
-   *
-   * Always allowed: a handshake whose `Origin` has the host (and port) of its `Host` header, an
-   * origin on `localhost`, `127.0.0.1` or `[::1]`, and a handshake without `Origin` (non-browser
-   * clients; browsers always send one). `['*']` turns the check off, the explicit opt-out; an
-   * opaque `Origin: null` (sandboxed iframe, `file://` page) passes only with `'*'` or `'null'`
-   * listed. Patterns as {@link parseOriginPatterns}: `https://example.com`, `.example.com`, ….
-   * Default `[]`: only the always-allowed ones.
-   * @throws {@link ConfigError} from the constructor for a malformed pattern.
-   */
-  allowedOrigins?: readonly string[];
-  /**
-   * Per-group history consumers reach as `this.history` (`groupSendWithHistory`, recovery on
-   * reconnect with `?since=`). Default `null`: none. The server does not close it.
-   */
-  history?: HistoryStore | null;
-  /** Largest frame a client may send; larger ones close with 1009 (ws `maxPayload`). Default 1 MiB. */
-  maxPayloadBytes?: number;
-  /**
-   * Bound of a connection's send queue (bytes buffered for a client that is not reading); past it
-   * the connection is closed with 1013 and counted. Default 4 MiB.
-   */
-  maxSendQueueBytes?: number;
-  /** Ping interval; a peer that missed the previous ping is dropped. `0` disables. Default 30 s. */
-  heartbeatIntervalMs?: number;
-  /** A consumer that neither accepts nor closes within this time is refused with 403. Default 10 s. */
-  handshakeTimeoutMs?: number;
-  /** After sending a close frame, how long to wait for the peer's before cutting. Default 5 s. */
-  closeTimeoutMs?: number;
-  /** How long `close()` waits for connections to close before terminating them. Default 10 s. */
-  shutdownTimeoutMs?: number;
-  /**
-   * `close()` closes open connections with 1001 this many at a time, so that clients reconnecting
-   * to the other processes do not all arrive in the same millisecond (DESIGN.md §6). Default 500.
-   */
-  drainBatchSize?: number;
-  /** Pause between two drain batches. Default 50 ms (10,000 connections drain in about 1 s). */
-  drainIntervalMs?: number;
-}
+export type { ServerOptions } from './server-options.js';
 
 /** Counters for metrics. */
 export interface ServerStats {
@@ -87,32 +36,12 @@ export interface ServerStats {
   handshakesRejected: number;
   /** Connections closed with 1013 because their send queue overflowed. */
   slowClientsClosed: number;
-  /** Connections dropped by the heartbeat (no pong). */
+  /** Connections closed by the heartbeat (no pong), with 4408. */
   deadPeersDropped: number;
-}
-
-const DEFAULTS = {
-  host: '127.0.0.1',
-  port: 8000,
-  maxPayloadBytes: 1_048_576,
-  maxSendQueueBytes: 4_194_304,
-  heartbeatIntervalMs: 30_000,
-  handshakeTimeoutMs: 10_000,
-  closeTimeoutMs: 5_000,
-  shutdownTimeoutMs: 10_000,
-  drainBatchSize: 500,
-  drainIntervalMs: 50,
-};
-
-function checkOptions(o: typeof DEFAULTS): void {
-  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
-    if (key === 'host') continue;
-    const v = o[key];
-    const min = key === 'port' || key === 'heartbeatIntervalMs' || key === 'drainIntervalMs' ? 0 : 1;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || (key === 'port' && v > 65535)) {
-      throw new RangeError(`server option ${key} must be an integer >= ${min}${key === 'port' ? ' and <= 65535' : ''}, got ${String(v)}`);
-    }
-  }
+  /** Handshakes answered 503 at `maxConnections` or 429 at `maxPendingHandshakesPerIp`. */
+  handshakesOverCapacity: number;
+  /** Handshakes refused because they did not finish within `handshakeTimeoutMs`. */
+  handshakesTimedOut: number;
 }
 
 /**
@@ -126,7 +55,7 @@ function checkOptions(o: typeof DEFAULTS): void {
 export class SwitchboardServer implements ConnectionHost {
   readonly httpServer: Server;
   readonly wss: WebSocketServer;
-  readonly stats: ServerStats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0 };
+  readonly stats: ServerStats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0, handshakesOverCapacity: 0, handshakesTimedOut: 0 };
   readonly selectedProtocols = new WeakMap<IncomingMessage, string>();
   readonly maxSendQueueBytes: number;
   readonly closeTimeoutMs: number;
@@ -138,9 +67,13 @@ export class SwitchboardServer implements ConnectionHost {
   readonly #app: ProtocolTypeRouter;
   readonly #origins: HandshakeOriginCheck;
   #listening = false;
-  readonly #options: typeof DEFAULTS;
+  readonly #options: ResolvedServerOptions;
   readonly #connections = new Set<WebsocketConnection>();
   readonly #pending = new Set<WebsocketConnection>();
+  /** Upgrades past their headers and not yet answered: their `handshakeTimeoutMs` timer and `end` listener. */
+  readonly #handshakes = new Map<Duplex, { timer: NodeJS.Timeout; onEnd: () => void }>();
+  readonly #pendingPerAddress: PendingHandshakes;
+  readonly #capacityWarnings: RateLimitedWarnings;
   #heartbeat: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   /** Unsubscribes from the layer's layer-wide events. */
@@ -149,15 +82,13 @@ export class SwitchboardServer implements ConnectionHost {
   /** @throws RangeError for an invalid option value. */
   constructor(app: ProtocolTypeRouter, options: ServerOptions = {}) {
     this.#app = app;
-    const o = { ...DEFAULTS };
-    for (const k of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
-      if (options[k] !== undefined) (o as Record<string, unknown>)[k] = options[k];
-    }
-    checkOptions(o);
+    const o = resolveServerOptions(options);
     this.#options = o;
     this.maxSendQueueBytes = o.maxSendQueueBytes;
     this.closeTimeoutMs = o.closeTimeoutMs;
     this.logger = options.logger ?? defaultLogger();
+    this.#pendingPerAddress = new PendingHandshakes(o.maxPendingHandshakesPerIp);
+    this.#capacityWarnings = new RateLimitedWarnings(this.logger);
     this.#origins = new HandshakeOriginCheck(options.allowedOrigins ?? []);
     this.channelLayer = options.channelLayer ?? null;
     this.history = options.history ?? null;
@@ -170,10 +101,66 @@ export class SwitchboardServer implements ConnectionHost {
       maxPayload: o.maxPayloadBytes,
       clientTracking: false,
       perMessageDeflate: false,
+      // Pings are answered by the connection, which closes a ping flood with 4429 instead of
+      // ws's silent terminate() past 60 unanswered pongs (docs/close-codes.md).
+      autoPong: false,
       handleProtocols: (_offered, req) => this.selectedProtocols.get(req) ?? false,
     });
-    this.httpServer = createServer((req, res) => this.#onRequest(req, res));
+    const timeouts = {
+      headersTimeout: o.headersTimeoutMs,
+      requestTimeout: o.requestTimeoutMs,
+      // Node checks both timeouts every 30 s by default, which would let a slowloris socket live
+      // 30 s past headersTimeout (docs/architecture.md, "Safe defaults").
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(o.headersTimeoutMs / 4))),
+    };
+    this.httpServer = createServer(timeouts, (req, res) => this.#onRequest(req, res));
+    this.httpServer.on('connection', (socket: Duplex) => {
+      if (!this.#pendingPerAddress.admit(socket)) this.#refuseOverCapacity(socket, 429, this.#perAddressReason(socket));
+    });
     this.httpServer.on('upgrade', this.#upgradeListener);
+  }
+
+  #perAddressReason(socket: Duplex): string {
+    const address = clientAddress(socket);
+    return `${address} has ${this.#pendingPerAddress.count(address)} handshakes in progress (maxPendingHandshakesPerIp)`;
+  }
+
+  /** Answers `status` (429, 503) to a socket refused for capacity; one warning per 10 s and status. */
+  #refuseOverCapacity(socket: Duplex, status: number, reason: string, path = '?'): void {
+    this.stats.handshakesOverCapacity++;
+    this.stats.handshakesRejected++;
+    const peer = formatPeer((socket as { remoteAddress?: string }).remoteAddress, (socket as { remotePort?: number }).remotePort);
+    this.#capacityWarnings.warn(`capacity:${status}`, 1, { status, reason, peer }, `refusing connections with ${status}: ${reason}`);
+    logWebsocket(this.logger, 'REJECT', path, peer, { status, reason });
+    abortHandshake(socket, status);
+  }
+
+  /** Starts the `handshakeTimeoutMs` clock of an upgrade and counts it against `maxConnections`. */
+  #beginHandshake(socket: Duplex, onTimeout: () => void): void {
+    const timer = setTimeout(() => {
+      this.stats.handshakesTimedOut++;
+      onTimeout();
+      this.#endHandshake(socket);
+    }, this.#options.handshakeTimeoutMs);
+    timer.unref();
+    // Node's HTTP server allows half-open sockets, so a client that leaves during the handshake
+    // would otherwise hold its socket (and its place under the caps) until the timer fires.
+    const onEnd = (): void => void socket.destroy();
+    socket.once('end', onEnd);
+    this.#handshakes.set(socket, { timer, onEnd });
+    socket.once('close', () => this.#endHandshake(socket));
+  }
+
+  /** The handshake on `socket` was answered (101 or refused) or the socket closed. */
+  #endHandshake(socket: Duplex): void {
+    const handshake = this.#handshakes.get(socket);
+    if (handshake !== undefined) {
+      clearTimeout(handshake.timer);
+      // After a 101, ws handles the end of the stream (the closing handshake).
+      socket.off('end', handshake.onEnd);
+      this.#handshakes.delete(socket);
+    }
+    this.#pendingPerAddress.release(socket);
   }
 
   readonly #upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -274,6 +261,7 @@ export class SwitchboardServer implements ConnectionHost {
   // ---- ConnectionHost --------------------------------------------------------------------
 
   onOpen(conn: WebsocketConnection): void {
+    this.#endHandshake(conn.socket);
     this.#pending.delete(conn);
     this.#connections.add(conn);
     this.stats.connectionsAccepted++;
@@ -282,6 +270,7 @@ export class SwitchboardServer implements ConnectionHost {
   }
 
   onReject(conn: WebsocketConnection, status: number, reason: string): void {
+    this.#endHandshake(conn.socket);
     this.#pending.delete(conn);
     this.stats.handshakesRejected++;
     logWebsocket(this.logger, 'REJECT', conn.scope.path, conn.peer, { status, reason });
@@ -302,9 +291,16 @@ export class SwitchboardServer implements ConnectionHost {
     conn.close(CloseCode.TRY_AGAIN_LATER, 'send queue full');
   }
 
+  onProtocolError(conn: WebsocketConnection, err: Error & { code?: string }): void {
+    // The client's fault, and one line per connection: info, like the access log.
+    this.logger.info({ path: conn.scope.path, peer: conn.peer, code: err.code }, `closing ${conn.peer}: ${err.message}`);
+  }
+
   // ---- HTTP and upgrade ------------------------------------------------------------------
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // Its headers are in: no longer a pending handshake of its address.
+    this.#pendingPerAddress.release(req.socket);
     const start = process.hrtime.bigint();
     const peer = formatPeer(req.socket.remoteAddress, req.socket.remotePort);
     res.once('finish', () => {
@@ -325,10 +321,13 @@ export class SwitchboardServer implements ConnectionHost {
     const q = rawUrl.indexOf('?');
     const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const refuse = (status: number, reason: string, path = rawPath): void => {
+      this.#endHandshake(socket);
       this.stats.handshakesRejected++;
       logWebsocket(this.logger, 'REJECT', path, peer, { status, reason });
       abortHandshake(socket, status);
     };
+    // On a server someone else owns the socket is first seen here; on ours it is counted already.
+    if (!this.#pendingPerAddress.admit(socket)) return this.#refuseOverCapacity(socket, 429, this.#perAddressReason(socket), rawPath);
     if (
       req.method !== 'GET' ||
       req.headers.upgrade?.toLowerCase() !== 'websocket' ||
@@ -338,6 +337,10 @@ export class SwitchboardServer implements ConnectionHost {
       return refuse(400, 'not a valid WebSocket handshake (RFC 6455 §4.2.1)');
     }
     if (this.#closing) return refuse(503, 'server shutting down');
+    if (this.#connections.size + this.#handshakes.size >= this.#options.maxConnections) {
+      this.#endHandshake(socket);
+      return this.#refuseOverCapacity(socket, 503, `${this.#connections.size} connections open and ${this.#handshakes.size} handshakes in progress (maxConnections ${this.#options.maxConnections})`, rawPath);
+    }
     const originRefusal = this.#origins.refusal(req.headers);
     if (originRefusal !== undefined) return refuse(403, originRefusal);
     if (!this.#app.websocket) return refuse(404, 'no websocket application');
@@ -360,39 +363,46 @@ export class SwitchboardServer implements ConnectionHost {
       server: { host: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 },
     });
     logWebsocket(this.logger, 'HANDSHAKING', path, peer);
+    let conn: WebsocketConnection | undefined;
+    const { handshakeTimeoutMs } = this.#options;
+    this.#beginHandshake(socket, () => {
+      if (conn === undefined) refuse(503, `handshake timeout: routing or middleware did not finish within ${handshakeTimeoutMs} ms`, path);
+      else if (conn.consumer === undefined) conn.reject(503, `handshake timeout: the consumer did not start within ${handshakeTimeoutMs} ms`);
+      else conn.reject(403, `handshake timeout: connect() neither accepted nor closed within ${handshakeTimeoutMs} ms`);
+    });
 
     let resolved;
     try {
       resolved = await this.#app.websocket.resolve(scope);
     } catch (err) {
+      if (!this.#handshakes.has(socket)) return;
       if (err instanceof HandshakeRejectedError) return refuse(err.status, err.message, path);
       this.logger.error({ err, path }, 'routing or middleware threw during the handshake');
       return refuse(500, 'internal error', path);
     }
+    // Timed out, or the client went away, while routing ran.
+    if (!this.#handshakes.has(socket) || socket.destroyed) return;
     if (!resolved) return refuse(404, 'no route', path);
-    if (socket.destroyed) return;
+    if (this.#closing) return refuse(503, 'server shutting down', path);
 
-    const conn = new WebsocketConnection(this, req, socket, head, resolved.scope);
-    this.#pending.add(conn);
+    conn = new WebsocketConnection(this, req, socket, head, resolved.scope);
+    const started = conn;
+    this.#pending.add(started);
     socket.once('close', () => {
-      if (conn.state === 'handshake') {
-        this.#pending.delete(conn);
-        conn.abandon();
+      if (started.state === 'handshake') {
+        this.#pending.delete(started);
+        started.abandon();
       }
     });
     const logger = this.logger.child({ path, peer });
     try {
-      conn.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: conn, logger, history: this.history });
+      started.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: started, logger, history: this.history });
     } catch (err) {
       this.logger.error({ err, path }, 'consumer failed to start');
-      conn.reject(500, 'consumer failed to start');
+      started.reject(500, 'consumer failed to start');
       return;
     }
-    if (conn.refusedCode !== undefined) conn.consumer[kClosed](conn.refusedCode);
-    if (conn.state === 'handshake') {
-      conn.handshakeTimer = setTimeout(() => conn.reject(403, 'handshake timeout: connect() neither accepted nor closed'), this.#options.handshakeTimeoutMs);
-      conn.handshakeTimer.unref();
-    }
+    if (started.refusedCode !== undefined) started.consumer[kClosed](started.refusedCode);
   }
 
   /** One timer per server sweeps every connection (DESIGN.md §7), not one timer per connection. */
@@ -400,9 +410,11 @@ export class SwitchboardServer implements ConnectionHost {
     for (const conn of this.#connections) {
       if (conn.state !== 'open') continue;
       if (!conn.alive) {
+        // A close frame, not a silent cut: a peer stalled in the middle of a frame (or behind a
+        // dead network) learns why if it ever reads again (docs/close-codes.md, 4408).
         this.stats.deadPeersDropped++;
         this.logger.info({ path: conn.scope.path, peer: conn.peer }, `dropping dead peer ${conn.peer}: no pong within ${this.#options.heartbeatIntervalMs} ms`);
-        conn.ws!.terminate();
+        conn.close(CloseCode.TIMEOUT, 'no pong within the heartbeat interval');
         continue;
       }
       conn.alive = false;

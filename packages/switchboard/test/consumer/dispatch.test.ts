@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { handlerNameFor, InMemoryChannelLayer, InvalidEventTypeError, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
-import { WebsocketCommunicator } from 'switchboard/testing';
+import { ConsumerFailedError, WebsocketCommunicator } from 'switchboard/testing';
 
 describe('handlerNameFor', () => {
   it('maps dots, underscores and hyphens to camelCase', () => {
@@ -82,6 +82,8 @@ describe('WebsocketConsumer dispatch', () => {
     await a.connect();
     await b.connect();
     await layer.send(a.consumer!.channelName, { type: 'explode' });
+    // The communicator surfaces the error first, then the 1011 close a real server sends.
+    await assert.rejects(a.receiveClose(), (err: unknown) => err instanceof ConsumerFailedError && (err.cause as Error).message === 'boom');
     assert.equal((await a.receiveClose()).code, 1011);
     await layer.groupSend('rec', { type: 'fast.event', n: 7 });
     assert.deepEqual(await b.receiveJson(), { got: 'fast:7' });

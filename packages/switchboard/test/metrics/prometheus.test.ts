@@ -59,7 +59,7 @@ describe('registerSwitchboardMetrics', () => {
 
   it('refuses to register twice on one registry', () => {
     const registry = new Registry();
-    const stats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0 };
+    const stats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0, handshakesOverCapacity: 0, handshakesTimedOut: 0 };
     registerSwitchboardMetrics(registry, { server: { stats } });
     assert.throws(() => registerSwitchboardMetrics(registry, { server: { stats } }), /already been registered/);
   });

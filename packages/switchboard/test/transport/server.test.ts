@@ -173,13 +173,13 @@ describe('SwitchboardServer', () => {
 });
 
 describe('SwitchboardServer heartbeat and shutdown', () => {
-  it('drops a peer that stops answering pings', async () => {
+  it('closes a peer that stops answering pings with 4408', async () => {
     const t = await startTestServer(router, { heartbeatIntervalMs: 50 });
     try {
       const ws = new WebSocket(`${t.url}/ws/echo/`, { autoPong: false });
       const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
       await new Promise((resolve) => ws.once('open', resolve));
-      assert.equal(await closed, 1006);
+      assert.equal(await closed, CloseCode.TIMEOUT);
       assert.equal(t.server.stats.deadPeersDropped, 1);
     } finally {
       await t.close();
