@@ -414,7 +414,7 @@ describe('DiceGameConsumer', () => {
   it('fails loudly when routed without a store', async () => {
     const c = new WebsocketCommunicator(new URLRouter([path('ws/game/<room>/', DiceGameConsumer)]), '/ws/game/x/', { channelLayer: layer, logger: silentLogger() });
     // The communicator surfaces what connect() threw (a real server answers 500 and logs it).
-    await assert.rejects(c.connect(), (err: unknown) => err instanceof ConsumerFailedError && /has no store: route makeDiceGameConsumer\(store\) instead/.test(err.message));
+    await assert.rejects(c.connect(), (err: unknown) => err instanceof ConsumerFailedError && /has no store: route DiceGameConsumer\.with\(\{ store \}\)/.test(err.message));
   });
 });
 
