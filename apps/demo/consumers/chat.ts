@@ -23,7 +23,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BadRequestError, CloseCode, frameRateLimit, historyRecovery, JsonWebsocketConsumer, withPosition, type LayerEvent, type LayerMessage } from 'switchboard';
-import type { ChatMessageRepository } from '../db/messages.js';
+import { MAX_HISTORY, type ChatMessageRepository } from '../db/messages.js';
 
 /** Room names a client may use: the characters of a group name, short enough for a URL. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -57,7 +57,7 @@ export const HISTORY_MESSAGES = 50;
  */
 export interface ChatEvents {
   'chat.message': {
-    readonly payload?: { readonly message: string; readonly username: string };
+    readonly payload?: { readonly message: string; readonly username: string; readonly id?: number };
     readonly id?: number;
     readonly message?: unknown;
     readonly username?: unknown;
@@ -173,15 +173,19 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
       this.close(CloseCode.UNAUTHORIZED, 'members only: log in to enter this room');
       return;
     }
-    // A page that comes back with `since` gets what it missed; stored messages only when that
-    // failed (it was told `recovered: false` and clears its list) or on a fresh open.
+    // A page that comes back with `since` gets what it missed from the history. When that fails
+    // (`recovered: false`: a restarted Redis, a gap wider than the window) a page that sent
+    // `after=<its last message id>` continues from the database, exactly once; a fresh open gets
+    // the last HISTORY_MESSAGES stored ones.
     const recovery = await this.recovery.recover();
     if (recovery?.recovered) return;
     const messages = this.messages;
     if (messages) {
-      // Live events arriving meanwhile queue behind connect(), so they follow the history.
-      for (const m of await messages.recent(this.#room, HISTORY_MESSAGES)) {
-        this.sendJson({ message: m.message, username: m.username });
+      const after = afterParam(this.scope.queryString);
+      const stored = after === null ? await messages.recent(this.#room, HISTORY_MESSAGES) : await catchUp(messages, this.#room, after);
+      // Live events arriving meanwhile queue behind connect(), so they follow the stored ones.
+      for (const m of stored) {
+        this.sendJson({ message: m.message, username: m.username, id: m.id });
         this.#historyUntil = m.id;
       }
     }
@@ -200,8 +204,10 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
         this.logger.error({ err, room: this.#room }, 'chat: storing the message failed; sent without storing');
       }
     }
-    // Without a history store on the server this is a plain groupSend.
-    await this.groupSendWithHistory(this.group!, { type: 'chat.message', payload: { message, username: this.username }, ...(id === undefined ? {} : { id }) });
+    // Without a history store on the server this is a plain groupSend. The stored id travels in the
+    // frame too, so a page can continue from the database after its last message (`after=`).
+    const payload = id === undefined ? { message, username: this.username } : { message, username: this.username, id };
+    await this.groupSendWithHistory(this.group!, { type: 'chat.message', payload, ...(id === undefined ? {} : { id }) });
   }
 
   /**
@@ -227,6 +233,29 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
     }
     this.logger.warn({ type: event.type }, 'chat: chat.message event without payload or message; dropped');
   }
+}
+
+/** Stored messages a reconnecting page may catch up on at once: past this, it starts over from the latest. */
+export const MAX_CATCH_UP = 5_000;
+
+/** The `after` query parameter (the id of the page's last message), or `null`: absent or not a whole number. */
+function afterParam(queryString: string): number | null {
+  const raw = queryString === '' ? null : new URLSearchParams(queryString).get('after');
+  if (raw === null || !/^[0-9]{1,15}$/.test(raw)) return null;
+  return Number(raw);
+}
+
+/** The room's messages after id `after`, in pages, at most {@link MAX_CATCH_UP}. */
+async function catchUp(messages: ChatMessageRepository, room: string, after: number): Promise<Array<{ id: number; message: string; username: string }>> {
+  const out: Array<{ id: number; message: string; username: string }> = [];
+  let last = after;
+  while (out.length < MAX_CATCH_UP) {
+    const page = await messages.after(room, last);
+    out.push(...page);
+    if (page.length < MAX_HISTORY) break;
+    last = page.at(-1)?.id ?? last;
+  }
+  return out;
 }
 
 /** Checks a client message; returns its text. @throws {@link BadRequestError} when it is not usable. */

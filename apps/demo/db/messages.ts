@@ -70,4 +70,24 @@ export class ChatMessageRepository {
       .execute();
     return rows.reverse().map((r) => ({ id: Number(r.id), room: r.room, username: r.username, message: r.message, createdAt: Number(r.created_at) }));
   }
+
+  /**
+   * The messages of `room` stored after id `afterId`, oldest first, at most `limit`: a reader's
+   * catch-up from its last message (exactly once: ids are unique and grow with each insert).
+   * @param limit - 1 to {@link MAX_HISTORY}; default {@link MAX_HISTORY}.
+   * @throws RangeError for a negative or non-integer `afterId`, or a `limit` out of range.
+   */
+  async after(room: string, afterId: number, limit = MAX_HISTORY): Promise<ChatMessage[]> {
+    if (!Number.isSafeInteger(afterId) || afterId < 0) throw new RangeError(`afterId must be a whole number >= 0; got ${afterId}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY) throw new RangeError(`limit must be 1 to ${MAX_HISTORY}; got ${limit}`);
+    const rows = await this.#db
+      .selectFrom('chat_messages')
+      .select(['id', 'room', 'username', 'message', 'created_at'])
+      .where('room', '=', room)
+      .where('id', '>', afterId)
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), room: r.room, username: r.username, message: r.message, createdAt: Number(r.created_at) }));
+  }
 }

@@ -12,21 +12,28 @@ const button = document.getElementById('chat-message-submit');
 const statusLine = document.getElementById('chat-status');
 const roomName = JSON.parse(document.getElementById('room-name').textContent);
 
-const socket = new SwitchboardSocket(socketUrl('/ws/chat/' + encodeURIComponent(roomName) + '/'));
+// The id of the last stored message shown: after an outage longer than the server's history
+// window, the server continues from the database after it (`after=`), exactly once.
+let lastId = null;
+const socket = new SwitchboardSocket(socketUrl('/ws/chat/' + encodeURIComponent(roomName) + '/'), {
+  params: () => (lastId === null ? {} : { after: String(lastId) }),
+});
 // A final close (4401 members only, 4403, 4400) shows its code and reason, as any other.
 showSocketState(socket, { root, status: statusLine, openText: () => 'connected to room ' + roomName });
 
-// After a reconnect the server either fills the gap (the missed messages follow, nothing else)
-// or says it could not (`recovered: false`: a restarted server lost its history) and sends the
-// room's stored messages again: start the log over so none shows twice.
+// After a reconnect the server either fills the gap from its history (the missed messages
+// follow, nothing else) or says it could not (`recovered: false`) and continues from the database
+// after `lastId`. Only a page that had no stored message yet gets the room's recent ones again:
+// start its log over so none shows twice.
 socket.on('recovery', (recovery) => {
-  if (!recovery.recovered) log.value = '';
+  if (!recovery.recovered && lastId === null) log.value = '';
 });
 
 socket.on('message', (data) => {
   if (data && data.type === 'error') {
     setStatus(statusLine, 'error ' + data.code + ': ' + data.message, true);
   } else if (data && typeof data.message === 'string') {
+    if (typeof data.id === 'number') lastId = Math.max(lastId ?? 0, data.id);
     appendLine(log, (typeof data.username === 'string' ? data.username : '?') + ': ' + data.message);
   }
 });

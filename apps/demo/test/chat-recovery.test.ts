@@ -46,7 +46,7 @@ describe('demo chat recovery after reconnect', () => {
     poster.ws.send(JSON.stringify({ message: 'seen live' }));
     await waitFor(() => page.messages.length === 3, { message: 'live message' });
     const live = frames(page)[2]!;
-    assert.deepEqual(live, { message: 'seen live', username: 'guest-recover1', epoch: position!.epoch, offset: 2 });
+    assert.deepEqual(live, { message: 'seen live', username: 'guest-recover1', id: 2, epoch: position!.epoch, offset: 2 });
     page.ws.close();
     await page.closed;
 

@@ -69,6 +69,18 @@ export interface SwitchboardSocketOptions extends BackoffOptions {
   /** How long {@link SwitchboardSocket.request} waits for a reply by default. Default 10 000 ms. */
   requestTimeoutMs?: number;
   /**
+   * Query parameters added to each connection's URL, read at every (re)connect: e.g. the id of
+   * the last message the page has, so the server can continue from its database
+   * (`() => ({ after: String(lastId) })`). `undefined` values are left out. Default: none.
+   */
+  params?: () => Readonly<Record<string, string | undefined>>;
+  /**
+   * Longest wait before reconnecting while holding a history position, so an outage costs no more
+   * than the server's history window can give back. Default 2 000 ms (`maxDelayMs` still applies
+   * without a position).
+   */
+  maxRecoveryDelayMs?: number;
+  /**
    * Ask for history recovery: every connection adds `since=<epoch>:<offset>` (the last position
    * received) or an empty `since=` (none yet) to the URL. Endpoints without history ignore it.
    * Default `true`.
@@ -293,7 +305,8 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
       if (!userClosed && (refused || exhausted)) this.#emit('giveup', { attempts: this.#failures, ...status });
       return;
     }
-    const delayMs = policy === 'later' ? (this.#options.laterDelayMs ?? 30_000) : policy === 'yes' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt, this.#options);
+    const backoff = this.#tracker.position === null ? this.#options : { ...this.#options, maxDelayMs: Math.min(this.#options.maxDelayMs ?? 20_000, this.#options.maxRecoveryDelayMs ?? 2_000) };
+    const delayMs = policy === 'later' ? (this.#options.laterDelayMs ?? 30_000) : policy === 'yes' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt, backoff);
     this.#attempt++;
     this.#requests.connectionLost(false);
     this.#emit('close', { code, reason, willReconnect: true, delayMs, ...status });
@@ -303,11 +316,15 @@ export class SwitchboardSocket<R extends { [T in keyof R]: RequestSpec } = Reque
   }
 
   #connectUrl(): string {
-    if (this.#options.recover === false) return this.url;
+    const params = this.#options.params?.();
+    if (this.#options.recover === false && params === undefined) return this.url;
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = new URL(this.url, base);
-    const position = this.#tracker.position;
-    url.searchParams.set(SINCE_PARAM, position === null ? '' : formatSince(position));
+    if (this.#options.recover !== false) {
+      const position = this.#tracker.position;
+      url.searchParams.set(SINCE_PARAM, position === null ? '' : formatSince(position));
+    }
+    for (const [name, value] of Object.entries(params ?? {})) if (value !== undefined) url.searchParams.set(name, value);
     return url.href;
   }
 

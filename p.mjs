@@ -1,0 +1,11 @@
+import { SwitchboardSocket } from 'switchboard/client';
+import { WebSocket } from 'ws';
+const url = 'ws://127.0.0.1:18732/ws/rooms/lobby/';
+const a = new SwitchboardSocket(url, { WebSocketImpl: WebSocket });
+a.on('presence', (c) => console.log('a sees', c, [...a.presence.keys()]));
+await new Promise((r) => setTimeout(r, 300));
+const b = new SwitchboardSocket(url, { WebSocketImpl: WebSocket });
+await new Promise((r) => setTimeout(r, 300));
+b.close();
+await new Promise((r) => setTimeout(r, 300));
+a.close();
