@@ -74,7 +74,7 @@ export function extractBlocks(doc: string, text: string): CodeBlock[] {
 }
 
 /** Packages a block may import only where they are installed (the repository does not need them). */
-const OPTIONAL_MODULES = ['express', 'ajv'];
+const OPTIONAL_MODULES = ['express', 'ajv', 'zod'];
 
 /**
  * The optional package a block imports that is not installed under `root`, or `undefined`: such
