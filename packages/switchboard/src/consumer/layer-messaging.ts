@@ -48,7 +48,7 @@ export class LayerMessaging<E extends object = EventMap> {
    * @throws {@link ConsumerStateError} when the server has no channel layer; what the layer
    *   throws (`InvalidGroupNameError`, `MessageTooLargeError`, `LayerUnavailableError`).
    */
-  groupSend<M extends object = E>(group: string, event: AnyLayerEvent<M>): Promise<GroupSendResult> {
+  groupSend<M extends object = E>(group: string, event: AnyLayerEvent<NoInfer<M>>): Promise<GroupSendResult> {
     return this.#layer('groupSend').groupSend(group, event as LayerMessage);
   }
 
@@ -57,7 +57,7 @@ export class LayerMessaging<E extends object = EventMap> {
    * name), typed like {@link WebsocketConsumer.groupSend}.
    * @throws {@link ConsumerStateError} without a channel layer; `ChannelFullError` when full.
    */
-  sendToChannel<M extends object = E>(channel: string, event: AnyLayerEvent<M>): Promise<void> {
+  sendToChannel<M extends object = E>(channel: string, event: AnyLayerEvent<NoInfer<M>>): Promise<void> {
     return this.#layer('sendToChannel').send(channel, event as LayerMessage);
   }
 
@@ -67,7 +67,7 @@ export class LayerMessaging<E extends object = EventMap> {
    * A store outage sends it live without a position (one warning per group per 10 s).
    * @throws {@link ConsumerStateError} without a channel layer; what the layer throws.
    */
-  groupSendWithHistory<M extends object = E>(group: string, event: AnyLayerEvent<M>): Promise<HistoryGroupSendResult> {
+  groupSendWithHistory<M extends object = E>(group: string, event: AnyLayerEvent<NoInfer<M>>): Promise<HistoryGroupSendResult> {
     return groupSendWithHistory(this.#layer('groupSendWithHistory'), this.history, group, event as LayerMessage, {
       onHistoryUnavailable: (err) =>
         historyOutageWarnings.warn(group, 1, { err, group, code: err.code }, `history of ${JSON.stringify(group)} unreachable: events go out live, without a position, and are not kept for recovery`, this.logger),
