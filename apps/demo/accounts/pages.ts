@@ -80,13 +80,18 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
   const logger: Logger = accounts.logger;
   const { limits } = accounts;
 
-  /** The CSRF check every post starts with; `null` when it passed, else the 403 page sent. */
-  async function refuseWithoutCsrf(request: FastifyRequest, reply: FastifyReply, form: Record<string, string>): Promise<FastifyReply | null> {
+  /**
+   * The CSRF check every post starts with: `false` when it passed, `true` when it failed and the
+   * 403 page was sent (the handler must then return at once and change nothing). A boolean, not
+   * the reply: a `FastifyReply` is thenable and awaits to `undefined`, which read as "passed".
+   */
+  async function refuseWithoutCsrf(request: FastifyRequest, reply: FastifyReply, form: Record<string, string>): Promise<boolean> {
     const visitor = await visitorOf(request, accounts);
-    if (isValidCsrfToken(accounts.secretKey, visitor.session.key, form[CSRF_FIELD])) return null;
+    if (isValidCsrfToken(accounts.secretKey, visitor.session.key, form[CSRF_FIELD])) return false;
     const err = new CsrfError('The form’s security token is missing or out of date. Go back, reload the form and send it again.');
     logger.warn({ code: err.code, url: request.url, ip: request.ip, hasSession: visitor.session.key !== null }, 'accounts: form post refused (CSRF token)');
-    return page(request, reply, 403, 'error', { title: 'Forbidden', status: 403, heading: 'Forbidden', message: `${err.message} (${err.code})`, back: { href: request.url, label: 'Reload the form' }, account: account(visitor) });
+    await page(request, reply, 403, 'error', { title: 'Forbidden', status: 403, heading: 'Forbidden', message: `${err.message} (${err.code})`, back: { href: request.url, label: 'Reload the form' }, account: account(visitor) });
+    return true;
   }
 
   function tooMany(reply: FastifyReply, retryAfterMs: number): TooManyAttemptsError {
@@ -112,8 +117,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
 
   app.post('/sign_up/', async (request, reply) => {
     const form = fields(request.body);
-    const refused = await refuseWithoutCsrf(request, reply, form);
-    if (refused) return refused;
+    if (await refuseWithoutCsrf(request, reply, form)) return reply;
     const username = (form['username'] ?? '').trim();
     const byIp = await limits.signUpPerIp.consume(request.ip);
     if (!byIp.allowed) return signUpPage(request, reply, 429, { username }, {}, shown(tooMany(reply, byIp.retryAfterMs)));
@@ -166,8 +170,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
 
   app.post('/log_in/', async (request, reply) => {
     const form = fields(request.body);
-    const refused = await refuseWithoutCsrf(request, reply, form);
-    if (refused) return refused;
+    if (await refuseWithoutCsrf(request, reply, form)) return reply;
     // Echoed into the form as typed (escaped), so both failure answers are the same page.
     const username = (form['username'] ?? '').slice(0, 64);
     const next = safeNext(form['next']);
@@ -203,8 +206,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
 
   app.post('/log_out/', async (request, reply) => {
     const form = fields(request.body);
-    const refused = await refuseWithoutCsrf(request, reply, form);
-    if (refused) return refused;
+    if (await refuseWithoutCsrf(request, reply, form)) return reply;
     const visitor = await visitorOf(request, accounts);
     await logout({ session: visitor.session }, { store: accounts.sessions, signals: accounts.signals, user: visitor.user });
     setSessionCookie(request, reply, null);

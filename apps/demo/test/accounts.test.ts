@@ -107,18 +107,33 @@ describe('demo accounts over HTTP and WebSocket', () => {
     }
   });
 
-  it('refuses every form post without the right CSRF token with 403', async () => {
+  it('refuses every form post without the right CSRF token with 403, and changes nothing', async () => {
+    const db = demo.database.db;
+    const userRows = async () => (await db.selectFrom('users').select('username').execute()).map((r) => r.username).sort();
+    const sessionRows = async () => (await db.selectFrom('sessions').select(['id_hash', 'data']).orderBy('id_hash').execute()).map((r) => `${r.id_hash}:${r.data}`);
+    const loggedInRows = async () => (await db.selectFrom('logged_in_users').select('session_key_hash').execute()).length;
+    // A logged-in agent: a refused log-out must leave its session alive.
+    const owner = uniqueName('csrf');
     const a = agent();
-    await a.get('/log_in/'); // has a session, so only the token is missing or wrong
+    assert.equal((await a.signUp(owner, PASSWORD)).status, 303);
+    assert.equal((await a.logIn(owner, PASSWORD)).status, 303);
+    const newcomer = uniqueName('nobody');
     for (const path of ['/sign_up/', '/log_in/', '/log_out/']) {
       for (const token of [undefined, 'x'.repeat(43), await new Agent(demo.url).token('/log_in/')]) {
-        const res = await a.post(path, { ...(token === undefined ? {} : { csrf_token: token }), username: 'ann', password: PASSWORD, password1: PASSWORD, password2: PASSWORD });
-        assert.equal(res.status, 403, `${path} with ${token === undefined ? 'no token' : 'a wrong token'}`);
+        const before = { users: await userRows(), sessions: await sessionRows(), loggedIn: await loggedInRows(), cookies: a.cookieHeader };
+        const res = await a.post(path, { ...(token === undefined ? {} : { csrf_token: token }), username: path === '/sign_up/' ? newcomer : owner, password: PASSWORD, password1: PASSWORD, password2: PASSWORD });
+        const what = `${path} with ${token === undefined ? 'no token' : 'a wrong token'}`;
+        assert.equal(res.status, 403, what);
         assert.match(await res.text(), /SB_ERR_CSRF/);
+        assert.equal(res.headers.getSetCookie().length, 0, `${what}: no cookie set or cleared`);
+        assert.deepEqual({ users: await userRows(), sessions: await sessionRows(), loggedIn: await loggedInRows(), cookies: a.cookieHeader }, before, `${what}: no row and no cookie changed`);
       }
     }
+    // Still logged in: the page shows the user, and the refused sign-up created no account to log in to.
+    assert.match(await (await a.get('/users/')).text(), new RegExp(`data-username="${owner}"`));
+    assert.equal((await agent().logIn(newcomer, PASSWORD)).status, 401, 'the refused sign-up made no account');
     // Without any session cookie at all, too.
-    const bare = await new Agent(demo.url).post('/log_in/', { csrf_token: 'x'.repeat(43), username: 'ann', password: PASSWORD });
+    const bare = await new Agent(demo.url).post('/log_in/', { csrf_token: 'x'.repeat(43), username: owner, password: PASSWORD });
     assert.equal(bare.status, 403);
   });
 
