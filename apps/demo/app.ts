@@ -3,10 +3,9 @@
  * pages, WebSocket routes and one Switchboard server. `demo/server.ts` runs it from the command
  * line; tests start it on port 0.
  */
-import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type OriginPattern, type PresenceStore } from 'switchboard';
+import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type PresenceStore } from 'switchboard';
 import { registerSwitchboardMetrics } from 'switchboard/metrics';
 import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
-import { allowedOriginPatterns } from './accounts/origin-check.js';
 import { resolveSecretKey } from './accounts/secret-key.js';
 import { resolveApiKey, type ApiKey } from './api/api-key.js';
 import { registerMetricsApi } from './api/metrics.js';
@@ -68,8 +67,11 @@ export interface RunningDemo {
   readonly database: Database;
   /** Users, sessions, presence, limits. */
   readonly accounts: Accounts;
-  /** Origins allowed to open WebSockets (`ALLOWED_ORIGINS`, or this server's own host and port). */
-  readonly allowedOrigins: readonly OriginPattern[];
+  /**
+   * `ALLOWED_ORIGINS` as given to the server's origin check (`[]` when unset): origins allowed
+   * besides the ones that always pass (the page's own host, `localhost`, no `Origin`).
+   */
+  readonly allowedOrigins: readonly string[];
   /**
    * Graceful shutdown: stop accepting, close sockets with 1001 and wait for the consumers, then
    * close Fastify, presence, the channel layer and the database. Safe to call more than once.
@@ -129,8 +131,8 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       // Log-in and sign-up budgets shared by every process, like presence.
       ...(config.channelLayerUrl ? { redis: { url: config.channelLayerUrl, prefix: redisPrefix } } : {}),
     });
-    // ALLOWED_ORIGINS is checked now; the default list needs the bound port, so it is set after listen().
-    let origins: readonly OriginPattern[] = config.allowedOrigins ? allowedOriginPatterns(config.allowedOrigins, config.host, config.port) : [];
+    // Widens the server's own origin check, which always admits the page's own host and localhost.
+    const origins = config.allowedOrigins ?? [];
     const systems = options.systems ?? loadSystemsConfig();
     // Sensor readings and dice rooms: in Redis when the layer is (every process must see the same
     // rooms and history), in memory otherwise.
@@ -150,7 +152,6 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
           presence,
           messages: accounts.messages,
           statuses: accounts.statuses,
-          allowedOrigins: () => origins,
         },
       ),
     });
@@ -160,13 +161,13 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       channelLayer,
       history,
       logger,
+      allowedOrigins: origins,
       maxPayloadBytes: config.maxPayloadBytes,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxSendQueueBytes: config.maxSendQueueBytes,
     });
     registerSwitchboardMetrics(metrics, { server, channelLayer });
     const address = await server.listen();
-    if (!config.allowedOrigins) origins = allowedOriginPatterns(undefined, config.host, address.port);
     const running = server;
     const app = http;
     const systemStores = stores;

@@ -40,8 +40,10 @@ export interface DemoConfig {
    */
   readonly secretKey: string | undefined;
   /**
-   * `ALLOWED_ORIGINS` split on commas (patterns checked with `parseOriginPatterns`), or `undefined`:
-   * the server's own host and port plus `localhost`, `127.0.0.1` and `[::1]` on that port.
+   * `ALLOWED_ORIGINS` split on commas (patterns checked with `parseOriginPatterns`; `null` admits
+   * `Origin: null`), or `undefined`. Origins allowed **besides** the ones that always pass: a page
+   * served by this server (its `Origin` matches the handshake's `Host`), `localhost`, `127.0.0.1`
+   * and `[::1]`, and a handshake without `Origin` (not a browser).
    */
   readonly allowedOrigins: readonly string[] | undefined;
 }
@@ -94,7 +96,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'ALLOWED_ORIGINS',
     default: 'unset (own host and port, localhost)',
-    meaning: 'comma-separated origins whose pages may open WebSockets (`https://example.com`, `.example.com`, `localhost:8000`, or `*`); another `Origin` gets 403 before the upgrade; a handshake without `Origin` (not a browser) is let through',
+    meaning: "comma-separated origins whose pages may open WebSockets besides this server's own pages and localhost, which always may (`https://example.com`, `.example.com`, `localhost:8000`; `null` admits `Origin: null` from sandboxed frames and `file://` pages; `*` admits any); another `Origin` gets 403 before the upgrade; a handshake without `Origin` (not a browser) passes",
   },
 ];
 

@@ -2,9 +2,8 @@
  * The demo's WebSocket routes (Channels `routing.py`). Seed paths are kept so the seeds' own page
  * scripts work unchanged (DESIGN.md §5).
  */
-import { AuthMiddlewareStack, CookieMiddleware, URLRouter, path, type OriginPattern, type PresenceStore, type Route, type SessionStore, type UserStore, type WebsocketApplication } from 'switchboard';
+import { AuthMiddlewareStack, CookieMiddleware, URLRouter, path, type PresenceStore, type Route, type SessionStore, type UserStore, type WebsocketApplication } from 'switchboard';
 import { AccountConnections } from './accounts/connections.js';
-import { BrowserOriginValidator } from './accounts/origin-check.js';
 import { ChatConsumer } from './consumers/chat.js';
 import { UsersConsumer, type StatusSnapshot } from './consumers/users.js';
 import type { ChatMessageRepository } from './db/messages.js';
@@ -28,8 +27,6 @@ export interface AccountDeps {
   messages: ChatMessageRepository;
   /** The `/users/` socket's opening snapshot. */
   statuses: StatusSnapshot;
-  /** Allowed origins, read at each handshake (the default list depends on the bound port). */
-  allowedOrigins: () => readonly OriginPattern[];
 }
 
 /**
@@ -40,7 +37,7 @@ export interface AccountDeps {
  * IoT chart and dice rooms too (`ws/any_url/`, `ws/words/`, `ws/two_url/`, `ws/iot/<sensor>/`,
  * `ws/game/<room>/`, see systems-routes.ts).
  *
- * With `accounts` (the demo): origin check (a foreign `Origin` gets 403 before the upgrade) →
+ * With `accounts` (the demo; the server's own origin check, `ALLOWED_ORIGINS`, ran before):
  * `AuthMiddlewareStack` (cookies, the shared session, `scope.user`) → {@link AccountConnections}
  * (presence, log-out closes) → routes: chat with history, `users/` (seed 003's path, the page's
  * own), and the systems. An unrouted path is refused with HTTP 404 before the upgrade.
@@ -56,5 +53,5 @@ export function createWebsocketApplication(systems?: SystemDeps, accounts?: Acco
     ...extra,
   ];
   const tracked = new AccountConnections(new URLRouter(routes), { presence: accounts.presence });
-  return new BrowserOriginValidator(new AuthMiddlewareStack(tracked, { sessions: accounts.sessions, users: accounts.users }), accounts.allowedOrigins);
+  return new AuthMiddlewareStack(tracked, { sessions: accounts.sessions, users: accounts.users });
 }

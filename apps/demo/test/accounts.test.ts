@@ -209,6 +209,30 @@ describe('demo accounts over HTTP and WebSocket', () => {
     }
   });
 
+  it('keeps its own pages and localhost allowed when ALLOWED_ORIGINS lists another origin; `null` listed admits Origin: null', async () => {
+    const widened = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ALLOWED_ORIGINS: 'https://tutorial.example,null' }), {
+      secretKey: 'test-secret-key-0123456789abcdefghijkl',
+    });
+    try {
+      assert.deepEqual(widened.allowedOrigins, ['https://tutorial.example', 'null']);
+      const a = new Agent(widened.url);
+      const own = new URL(widened.url).origin;
+      const cases = [[own, 101], [`http://localhost:${widened.port}`, 101], ['https://tutorial.example', 101], ['null', 101], ['https://evil.example', 403], [undefined, 101]] as const;
+      for (const [origin, expected] of cases) {
+        let status = 101;
+        try {
+          const s = await a.socket('ws/chat/lobby/', origin === undefined ? {} : { origin });
+          s.ws.close();
+        } catch (err) {
+          status = (err as { status?: number }).status ?? -1;
+        }
+        assert.equal(status, expected, `Origin ${origin ?? '(none)'}`);
+      }
+    } finally {
+      await widened.close();
+    }
+  });
+
   it('tells /users/ pages who comes online and goes offline, once per user, and closes a logged-out session with 4401', async () => {
     const watcher = agent();
     const watcherName = uniqueName('wat');
