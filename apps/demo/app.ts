@@ -6,6 +6,7 @@
 import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type PresenceStore } from 'switchboard';
 import { registerSwitchboardMetrics } from 'switchboard/metrics';
 import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
+import { GuestIdentity } from './accounts/guest-identity.js';
 import { resolveSecretKey } from './accounts/secret-key.js';
 import { resolveApiKey, type ApiKey } from './api/api-key.js';
 import { registerMetricsApi } from './api/metrics.js';
@@ -67,6 +68,8 @@ export interface RunningDemo {
   readonly database: Database;
   /** Users, sessions, presence, limits. */
   readonly accounts: Accounts;
+  /** Signs and checks the guest-name cookie (on the secret key). */
+  readonly guests: GuestIdentity;
   /**
    * `ALLOWED_ORIGINS` as given to the server's origin check (`[]` when unset): origins allowed
    * besides the ones that always pass (the page's own host, `localhost`, no `Origin`).
@@ -105,6 +108,8 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
   let database: Database | undefined;
   let accounts: Accounts | undefined;
   let history: HistoryStore | undefined;
+  // Guest names are signed with SECRET_KEY, so every process of the site honours the same cookies.
+  const guests = new GuestIdentity(secretKey);
   try {
     database = await openDatabase(options.databaseUrl ?? config.databaseUrl, { onPoolError: (err) => logger.warn({ err }, 'database: an idle PostgreSQL connection failed; the pool replaces it') });
     logger.info({ database: database.description }, `database: ${database.dialect}, migrated`);
@@ -137,7 +142,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     // Sensor readings and dice rooms: in Redis when the layer is (every process must see the same
     // rooms and history), in memory otherwise.
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
-    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream });
+    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream, guests });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
     // GET /metrics; the server's counters join it below, once the server exists.
     const metrics = registerMetricsApi(http, { apiKey: apiKey.key });
@@ -153,6 +158,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
           messages: accounts.messages,
           statuses: accounts.statuses,
         },
+        { guests },
       ),
     });
     server = new SwitchboardServer(router, {
@@ -184,6 +190,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       apiKey,
       database: db,
       accounts: acc,
+      guests,
       allowedOrigins: origins,
       close() {
         closing ??= (async () => {

@@ -13,6 +13,7 @@ import { Eta } from 'eta';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ChannelLayer } from 'switchboard';
 import type { Accounts } from './accounts/accounts.js';
+import { processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { visitorOf } from './accounts/http-session.js';
 import { registerAccountPages } from './accounts/pages.js';
 import { ROOM_NAME_PATTERN, isMembersOnlyRoom, isValidRoomName } from './consumers/chat.js';
@@ -83,6 +84,11 @@ export interface HttpAppOptions {
   accounts?: Accounts;
   /** The word stream's timing as routed, for the `/one/` page's text. Default: 2000 ms, 100 words. */
   wordStream?: TimedStreamOptions;
+  /**
+   * Signs the guest-name cookie; the WebSocket side must check with the same key. Default: the
+   * process's own ({@link processGuestIdentity}).
+   */
+  guests?: GuestIdentity;
 }
 
 /**
@@ -115,14 +121,15 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
     reply.code(status).type('text/html; charset=utf-8').send(eta.render(view, data));
 
   const accounts = options.accounts;
+  const guests = options.guests ?? processGuestIdentity();
   /**
    * The layout's `username` (who the visitor is shown as) and `account` (the logged-in username,
    * `null` for a guest; left out without accounts).
    */
   const who = async (request: FastifyRequest, reply: FastifyReply): Promise<PageVisitor> => {
-    if (!accounts) return { username: guestName(request, reply) };
+    if (!accounts) return { username: guestName(request, reply, guests) };
     const { user } = await visitorOf(request, accounts);
-    return user.isAuthenticated ? { username: user.username, account: user.username } : { username: guestName(request, reply), account: null };
+    return user.isAuthenticated ? { username: user.username, account: user.username } : { username: guestName(request, reply, guests), account: null };
   };
 
   const errorPage = (

@@ -4,6 +4,7 @@
  */
 import { AuthMiddlewareStack, CookieMiddleware, URLRouter, path, type PresenceStore, type Route, type SessionStore, type UserStore, type WebsocketApplication } from 'switchboard';
 import { AccountConnections } from './accounts/connections.js';
+import { GuestMiddleware, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { ChatConsumer } from './consumers/chat.js';
 import { UsersConsumer, type StatusSnapshot } from './consumers/users.js';
 import type { ChatMessageRepository } from './db/messages.js';
@@ -29,22 +30,29 @@ export interface AccountDeps {
   statuses: StatusSnapshot;
 }
 
+/** Options of {@link createWebsocketApplication}. */
+export interface WebsocketApplicationOptions {
+  /** Checks the signed guest-name cookie; the HTTP side must sign with the same key. Default: the process's own. */
+  guests?: GuestIdentity;
+}
+
 /**
  * The WebSocket application.
  *
- * Without `accounts` (unit tests of the chat): cookies parsed into `scope.cookies` (the chat reads
- * its guest name there), then routed by path: the chat only, or with `systems` the word stream,
+ * Without `accounts` (unit tests of the chat): cookies parsed into `scope.cookies`, the signed guest
+ * name checked into `scope.extensions.guestName` (demo/accounts/guest-identity.ts), then routed by path: the chat only, or with `systems` the word stream,
  * IoT chart and dice rooms too (`ws/any_url/`, `ws/words/`, `ws/two_url/`, `ws/iot/<sensor>/`,
  * `ws/game/<room>/`, see systems-routes.ts).
  *
  * With `accounts` (the demo; the server's own origin check, `ALLOWED_ORIGINS`, ran before):
- * `AuthMiddlewareStack` (cookies, the shared session, `scope.user`) → {@link AccountConnections}
+ * `AuthMiddlewareStack` (cookies, the shared session, `scope.user`) → `GuestMiddleware` → {@link AccountConnections}
  * (presence, log-out closes) → routes: chat with history, `users/` (seed 003's path, the page's
  * own), and the systems. An unrouted path is refused with HTTP 404 before the upgrade.
  */
-export function createWebsocketApplication(systems?: SystemDeps, accounts?: AccountDeps): WebsocketApplication {
+export function createWebsocketApplication(systems?: SystemDeps, accounts?: AccountDeps, options: WebsocketApplicationOptions = {}): WebsocketApplication {
   const extra: Route[] = systems ? systemRoutes(systems) : [];
-  if (!accounts) return new CookieMiddleware(new URLRouter([...websocketRoutes, ...extra]));
+  const guests = options.guests ?? processGuestIdentity();
+  if (!accounts) return new CookieMiddleware(new GuestMiddleware(new URLRouter([...websocketRoutes, ...extra]), guests));
   const chat = ChatConsumer.withHistory(accounts.messages);
   const routes = [
     path('ws/chat/', chat),
@@ -53,5 +61,5 @@ export function createWebsocketApplication(systems?: SystemDeps, accounts?: Acco
     ...extra,
   ];
   const tracked = new AccountConnections(new URLRouter(routes), { presence: accounts.presence });
-  return new AuthMiddlewareStack(tracked, { sessions: accounts.sessions, users: accounts.users });
+  return new AuthMiddlewareStack(new GuestMiddleware(tracked, guests), { sessions: accounts.sessions, users: accounts.users });
 }

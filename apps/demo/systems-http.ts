@@ -15,7 +15,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GUEST_COOKIE, isGuestName, newGuestName } from './consumers/chat.js';
+import { GUEST_COOKIE, newGuestName, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { SENSOR_NAME_RE } from './consumers/iot.js';
 import { WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
 import { ROOM_NAME_RE } from './game/game-store.js';
@@ -68,19 +68,19 @@ export const MAX_CHART_SENSORS = 8;
 const GUEST_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
 
 /**
- * The visitor's guest name: the `sb_guest` cookie when well-formed, else a new name, set as an
- * HttpOnly, SameSite=Lax cookie (one year) on `reply`; the same cookie the chat and the dice
- * consumers read. The cookie comes from the client: only its shape is trusted.
+ * The visitor's guest name: the name of the `sb_guest` cookie when its signature is right, else a
+ * new name whose signed cookie (HttpOnly, SameSite=Lax, one year) is set on `reply`; the same
+ * cookie the chat and the dice consumers read (demo/accounts/guest-identity.ts). The cookie comes
+ * from the client: a forged or unsigned one is replaced, never honoured.
  */
-export function guestName(request: FastifyRequest, reply: FastifyReply): string {
+export function guestName(request: FastifyRequest, reply: FastifyReply, identity: GuestIdentity = processGuestIdentity()): string {
   const header = request.headers.cookie;
-  // The cookie comes from the client: only a value of the guest-name shape is used.
-  const current = header ? parseCookies(header)[GUEST_COOKIE] : undefined;
-  if (isGuestName(current)) return current;
+  const current = identity.nameOf(header ? parseCookies(header)[GUEST_COOKIE] : undefined);
+  if (current !== null) return current;
   const name = newGuestName();
   reply.header(
     'set-cookie',
-    serializeCookie(GUEST_COOKIE, name, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: GUEST_COOKIE_MAX_AGE_S, secure: request.protocol === 'https' }),
+    serializeCookie(GUEST_COOKIE, identity.cookieValue(name), { path: '/', httpOnly: true, sameSite: 'lax', maxAge: GUEST_COOKIE_MAX_AGE_S, secure: request.protocol === 'https' }),
   );
   return name;
 }

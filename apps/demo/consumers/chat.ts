@@ -8,8 +8,8 @@
  *   so anyone could post as anyone). Everyone in the room, sender included, receives
  *   `{"message": "...", "username": "..."}` with the server-assigned name.
  * - A logged-in user (`scope.user`, from the session by `AuthMiddlewareStack`) posts under their
- *   username; a guest under the guest name from the `sb_guest` cookie that the HTTP pages set (a
- *   connection without a valid one gets a fresh guest name of its own).
+ *   username; a guest under the guest name of the signed `sb_guest` cookie that the HTTP pages set
+ *   (a connection without a correctly signed one gets a fresh guest name of its own).
  * - Rooms named `members-…` are for logged-in users: a guest is accepted and closed with 4401.
  * - With a message store (`ChatConsumer.withHistory(repository)`, as the demo routes it), each
  *   message is stored before it is sent, and a new connection first gets the room's last
@@ -21,9 +21,12 @@
  *   missed instead of the stored ones, then a `switchboard.history` frame; when the gap cannot be
  *   filled (`recovered: false` in that frame) it gets the stored messages as on a fresh open.
  */
-import { randomInt } from 'node:crypto';
 import { BadRequestError, CloseCode, JsonWebsocketConsumer, withPosition, type LayerMessage } from 'switchboard';
+import { guestNameOf } from '../accounts/guest-identity.js';
 import type { ChatMessageRepository } from '../db/messages.js';
+
+// Guest names live with their signed cookie; re-exported for the chat's users.
+export { GUEST_COOKIE, GUEST_NAME_PATTERN, isGuestName, newGuestName } from '../accounts/guest-identity.js';
 
 /** Room names a client may use: the characters of a group name, short enough for a URL. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -36,12 +39,6 @@ export const SINGLE_ROOM_GROUP = 'chat_chat_room';
 
 /** Longest message accepted, in characters (Unicode code points). */
 export const MAX_MESSAGE_CHARS = 2000;
-
-/** Cookie that holds the visitor's guest name (set by the HTTP pages). */
-export const GUEST_COOKIE = 'sb_guest';
-
-/** Shape of a guest name; a cookie value of any other shape is ignored. */
-export const GUEST_NAME_PATTERN = /^guest-[a-z0-9]{4,12}$/;
 
 /** Rooms whose name starts with this are for logged-in users only. */
 export const MEMBERS_ONLY_PREFIX = 'members-';
@@ -61,20 +58,6 @@ export interface ChatMessageEvent extends LayerMessage {
 /** Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}). */
 export function isMembersOnlyRoom(roomName: string | undefined): boolean {
   return roomName !== undefined && roomName.startsWith(MEMBERS_ONLY_PREFIX);
-}
-
-const GUEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A fresh guest name: `guest-` and 6 random characters from `[a-z0-9]` (crypto RNG). */
-export function newGuestName(): string {
-  let suffix = '';
-  for (let i = 0; i < 6; i++) suffix += GUEST_ALPHABET[randomInt(GUEST_ALPHABET.length)];
-  return `guest-${suffix}`;
-}
-
-/** Whether `value` (from a cookie: untrusted) is a well-formed guest name. */
-export function isGuestName(value: unknown): value is string {
-  return typeof value === 'string' && GUEST_NAME_PATTERN.test(value);
 }
 
 /** Whether `name` (from a URL: untrusted) is an acceptable room name. */
@@ -131,14 +114,11 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   override receiveRateLimit = CHAT_RATE_LIMIT;
 
   /**
-   * The name this connection posts as: the logged-in user's username; for a guest the `sb_guest`
-   * cookie when well-formed, else a fresh guest name. Never what the client sends.
+   * The name this connection posts as: the logged-in user's username; for a guest the name of a
+   * correctly signed `sb_guest` cookie (demo/accounts/guest-identity.ts), else a fresh guest name.
+   * Never what the client sends.
    */
-  readonly username: string = this.scope.user?.isAuthenticated
-    ? this.scope.user.username
-    : isGuestName(this.scope.cookies[GUEST_COOKIE])
-      ? this.scope.cookies[GUEST_COOKIE]!
-      : newGuestName();
+  readonly username: string = this.scope.user?.isAuthenticated ? this.scope.user.username : guestNameOf(this.scope);
 
   /** Highest stored id sent in the history: live events up to it were already shown. */
   #historyUntil = 0;

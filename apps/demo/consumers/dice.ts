@@ -18,28 +18,26 @@
  * - `{type: 'error', code: 'SB_ERR_BAD_REQUEST', message}` for a refused action (out of turn, a
  *   spectator rolling, an unknown action): the state does not change.
  *
- * Who plays: `scope.user` when logged in, else the guest name in the `sb_guest` cookie (set by the
- * game page), else a fresh guest name for this connection. A player leaves the game when their
+ * Who plays: `scope.user` when logged in, else the guest name of the signed `sb_guest` cookie (set
+ * by the game page), else a fresh guest name for this connection. A player leaves the game when their
  * last connection to the room in this process closes (or on `{"action": "leave"}`).
  */
 import { BadRequestError, JsonWebsocketConsumer, type ConsumerInit, type LayerMessage, type Scope } from 'switchboard';
 import { currentPlayer, winner, type GameChange, type GameResult, type GameState, type PlayerIdentity } from '../game/game-state.js';
 import { ROOM_NAME_RE, type GameStore } from '../game/game-store.js';
-// Guest names are the chat's: one cookie, one name per visitor across the demo.
-import { GUEST_COOKIE, isGuestName, newGuestName } from './chat.js';
+// Guest names are the chat's: one signed cookie, one name per visitor across the demo.
+import { guestNameOf } from '../accounts/guest-identity.js';
 
 /**
- * The player a connection plays as: the logged-in user, else the `sb_guest` cookie's guest name
- * when it is well-formed, else a fresh guest name. Ids are `user:<id>` / `guest:<name>`, so a user
- * who registered a guest-looking name is never the same player as that guest. (A guest name is not
- * a secret: anyone who sets the same cookie plays as that guest; log in to own a name.)
+ * The player a connection plays as: the logged-in user, else the guest name of a correctly signed
+ * `sb_guest` cookie (checked by `GuestMiddleware`), else a fresh guest name. Ids are `user:<id>` /
+ * `guest:<name>`, so a user who registered a guest-looking name is never the same player as that
+ * guest; and a cookie naming a guest without that guest's signature plays as someone new.
  */
 export function playerFromScope(scope: Scope): PlayerIdentity {
   const user = scope.user;
   if (user?.isAuthenticated && user.id !== null) return { id: `user:${user.id}`, name: user.username };
-  // The cookie comes from the client: only a value of the guest-name shape is used.
-  const cookie = scope.cookies[GUEST_COOKIE];
-  const name = isGuestName(cookie) ? cookie : newGuestName();
+  const name = guestNameOf(scope);
   return { id: `guest:${name}`, name };
 }
 

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, createScope, path, type Scope } from 'switchboard';
 import { RedisChannelLayer } from 'switchboard/layers/redis';
 import { WebsocketCommunicator } from 'switchboard/testing';
+import { GuestMiddleware, processGuestIdentity } from '../accounts/guest-identity.js';
 import { DiceGameConsumer, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';
 import { MAX_PLAYERS, createGame, currentPlayer, join as joinGame, leave, newGame, parseGameState, roll, winner, type GameResult, type GameState } from '../game/game-state.js';
 import { MemoryGameStore, RedisGameStore, type GameStore } from '../game/game-store.js';
@@ -17,6 +18,7 @@ import { MemoryReadingsStore } from '../iot/readings-store.js';
 import { registerSystemPages } from '../systems-http.js';
 import { systemRoutes } from '../systems-routes.js';
 import { REDIS_URL, redisAvailable } from '@switchboard/test-support';
+import { guestCookie } from './guest-cookie.js';
 import { DEMO_ROOT } from './paths.js';
 
 const alice = { id: 'guest:guest-alice1', name: 'guest-alice1' };
@@ -233,7 +235,7 @@ describe('DiceGameConsumer', () => {
   const dice: number[] = [];
   // Board of 10; dice from `dice` when scripted, else the real crypto die.
   const store = new MemoryGameStore({ boardSize: 10, rollDie: () => dice.shift() ?? 1 + Math.floor(Math.random() * 6) });
-  const app = new CookieMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store })));
+  const app = new CookieMiddleware(new GuestMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store })), processGuestIdentity()));
   const open: WebsocketCommunicator[] = [];
   after(async () => {
     await Promise.all(open.map((c) => c.disconnect()));
@@ -242,7 +244,7 @@ describe('DiceGameConsumer', () => {
 
   /** Connects as the guest `name` (no name: no cookie) and reads the three greeting frames. */
   async function enter(room: string, name?: string): Promise<{ c: WebsocketCommunicator; you: { id: string; name: string }; state: GameStateFrame }> {
-    const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: name ? { cookie: `sb_guest=${name}` } : {} });
+    const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: name ? { cookie: guestCookie(name) } : {} });
     open.push(c);
     assert.equal((await c.connect()).accepted, true);
     const hello = await c.receiveJson<{ type: 'hello'; room: string; you: { id: string; name: string } }>();
@@ -371,20 +373,34 @@ describe('DiceGameConsumer', () => {
     assert.equal((await change(c))[0].message, 'guest-dave44 joined');
   });
 
-  it('takes the player name from the login, else the guest cookie, else a fresh guest name', () => {
+  it('takes the player name from the login, else the signed guest cookie, else a fresh guest name', () => {
     const base = createScope({ path: '/ws/game/x/' });
     const withUser: Scope = { ...base, user: { id: 42, username: 'erin', isAuthenticated: true } };
     assert.deepEqual(playerFromScope(withUser), { id: 'user:42', name: 'erin' });
-    const anonymous: Scope = { ...base, cookies: { sb_guest: 'guest-frank9' }, user: { id: null, username: '', isAuthenticated: false } };
+    // GuestMiddleware puts a correctly signed cookie's name in scope.extensions.guestName.
+    const anonymous: Scope = { ...base, extensions: { guestName: 'guest-frank9' }, user: { id: null, username: '', isAuthenticated: false } };
     assert.deepEqual(playerFromScope(anonymous), { id: 'guest:guest-frank9', name: 'guest-frank9' });
-    for (const cookie of ['admin', 'guest-UPPER', 'guest-<b>x</b>', 'guest-ab']) {
+    // The bare cookie is not enough: it must have been checked.
+    for (const cookie of ['guest-frank9', 'admin', 'guest-UPPER', 'guest-<b>x</b>', 'guest-ab']) {
       const p = playerFromScope({ ...base, cookies: { sb_guest: cookie } });
       assert.match(p.name, /^guest-[a-z0-9]{4,12}$/);
       assert.notEqual(p.name, cookie);
     }
     // A user who registered a guest-looking name is not that guest.
-    const lookalike = playerFromScope({ ...base, cookies: { sb_guest: 'guest-frank9' }, user: { id: 5, username: 'guest-frank9', isAuthenticated: true } });
+    const lookalike = playerFromScope({ ...base, extensions: { guestName: 'guest-frank9' }, user: { id: 5, username: 'guest-frank9', isAuthenticated: true } });
     assert.notEqual(lookalike.id, 'guest:guest-frank9');
+  });
+
+  it('plays a forged guest cookie (a name without its signature) as someone new', async () => {
+    const room = 'forged';
+    const { you } = await enter(room, 'guest-gina77');
+    const forger = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: { cookie: 'sb_guest=guest-gina77' } });
+    open.push(forger);
+    assert.equal((await forger.connect()).accepted, true);
+    const hello = await forger.receiveJson<{ you: { id: string; name: string } }>();
+    assert.equal(you.name, 'guest-gina77');
+    assert.notEqual(hello.you.name, 'guest-gina77');
+    assert.notEqual(hello.you.id, you.id);
   });
 
   it('removes a player when their last connection to the room closes', async () => {
@@ -438,7 +454,7 @@ describe('DiceGameConsumer across two processes over Redis', { skip: !redisAvail
       clients.push(client);
       const store = new RedisGameStore(client, { prefix, boardSize: 10, rollDie });
       stores.push(store);
-      apps.push(new CookieMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store }))));
+      apps.push(new CookieMiddleware(new GuestMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store })), processGuestIdentity())));
     }
   });
 
@@ -450,7 +466,7 @@ describe('DiceGameConsumer across two processes over Redis', { skip: !redisAvail
   });
 
   async function enter(process: 0 | 1, room: string, name: string): Promise<WebsocketCommunicator> {
-    const c = new WebsocketCommunicator(apps[process]!, `/ws/game/${room}/`, { channelLayer: layers[process]!, headers: { cookie: `sb_guest=${name}` } });
+    const c = new WebsocketCommunicator(apps[process]!, `/ws/game/${room}/`, { channelLayer: layers[process]!, headers: { cookie: guestCookie(name) } });
     open.push(c);
     assert.equal((await c.connect()).accepted, true);
     for (const type of ['hello', 'game', 'state']) assert.equal((await c.receiveJson<Frame>()).type, type);
@@ -527,7 +543,7 @@ describe('game pages', () => {
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /data-room="lobby"/);
     assert.match(res.body, /<script type="module" src="\/static\/game.js">/);
-    assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+;.*HttpOnly/i);
+    assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+\.[A-Za-z0-9_-]{22};.*HttpOnly/i);
   });
 
   it('picks a room from the form, and refuses a bad name with 400', async () => {
