@@ -16,7 +16,8 @@ import type { Accounts } from './accounts/accounts.js';
 import { processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { visitorOf } from './accounts/http-session.js';
 import { registerAccountPages } from './accounts/pages.js';
-import { ROOM_NAME_PATTERN, isMembersOnlyRoom, isValidRoomName } from './consumers/chat.js';
+import { isMembersOnlyRoom } from './consumers/chat.js';
+import { ROOM_NAME_HTML_PATTERN, isValidRoomName, normalizeRoomName, roomNameProblem } from './consumers/room-name.js';
 import type { TimedStreamOptions } from './consumers/words.js';
 import { registerIotApi } from './iot/ingest-api.js';
 import type { ReadingsStore } from './iot/readings-store.js';
@@ -150,22 +151,23 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   app.get<{ Querystring: { room?: string | string[] } }>('/chat/', async (request, reply) => {
     const visitor = await who(request, reply);
     const room = request.query.room;
-    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, ...visitor });
-    const name = Array.isArray(room) ? room[0] ?? '' : room.trim();
-    if (!isValidRoomName(name)) {
-      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: roomNameProblem(name), ...visitor });
+    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN, ...visitor });
+    const name = normalizeRoomName((Array.isArray(room) ? (room[0] ?? '') : room).trim()) ?? '';
+    const problem = roomNameProblem(name);
+    if (problem !== null) {
+      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN, ...visitor });
     }
-    return reply.redirect(`/chat/${name}/`, 303);
+    return reply.redirect(`/chat/${encodeURIComponent(name)}/`, 303);
   });
 
   app.get<{ Params: { room: string } }>('/chat/:room/', async (request, reply) => {
-    const room = request.params.room;
+    const room = normalizeRoomName(request.params.room) ?? '';
     if (!isValidRoomName(room)) {
-      return errorPage(request, reply, 400, 'Invalid room name', roomNameProblem(room), { href: '/chat/', label: 'Choose another room' });
+      return errorPage(request, reply, 400, 'Invalid room name', roomNameProblem(room) ?? '', { href: '/chat/', label: 'Choose another room' });
     }
     const visitor = await who(request, reply);
     // Members-only rooms: a guest logs in first (the socket would close with 4401 anyway).
-    if (accounts && isMembersOnlyRoom(room) && !visitor.account) return reply.redirect(`/log_in/?next=${encodeURIComponent(`/chat/${room}/`)}`, 303);
+    if (accounts && isMembersOnlyRoom(room) && !visitor.account) return reply.redirect(`/log_in/?next=${encodeURIComponent(`/chat/${encodeURIComponent(room)}/`)}`, 303);
     // As Django's json_script: "<" escaped so the JSON can never close the <script> element.
     const roomJson = JSON.stringify(room).replace(/</g, '\\u003c');
     return page(reply, 200, 'chat-room', { title: `Room ${room}`, room, roomJson, membersOnly: isMembersOnlyRoom(room), ...visitor });
@@ -194,9 +196,3 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   return app;
 }
 
-/** Why `name` is not a room name, in words a visitor can act on. */
-function roomNameProblem(name: string): string {
-  if (name.length === 0) return 'Enter a room name.';
-  if ([...name].length > 64) return `That room name has ${[...name].length} characters; use at most 64.`;
-  return `"${name}" is not a valid room name: use 1 to 64 letters (A-Z, a-z), digits, "_" or "-" (pattern ${ROOM_NAME_PATTERN.source}).`;
-}

@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GUEST_COOKIE, newGuestName, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { SENSOR_NAME_RE } from './consumers/iot.js';
 import { WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
-import { ROOM_NAME_RE } from './game/game-store.js';
+import { ROOM_NAME_HTML_PATTERN, isValidRoomName, normalizeRoomName, roomNameProblem } from './consumers/room-name.js';
 
 /** Renders a view (`'one'`, `'two'`, `'game'`, `'error'`) with `data` to HTML. */
 export type RenderFn = (view: string, data: Record<string, unknown>) => string | Promise<string>;
@@ -160,12 +160,6 @@ function chartSensors(query: unknown, defaults: readonly string[]): string[] {
   return names.slice(0, MAX_CHART_SENSORS);
 }
 
-function roomProblem(room: string): string {
-  if (room.length === 0) return 'Enter a room name.';
-  if ([...room].length > 64) return `That room name has ${[...room].length} characters; use at most 64.`;
-  return `"${room}" is not a valid room name: use 1 to 64 letters (A-Z, a-z), digits, "_" or "-".`;
-}
-
 /** `2000` → "2 seconds", `1000` → "second", `200` → "200 ms": for "a word every …". */
 export function describeInterval(ms: number): string {
   if (ms === 1000) return 'second';
@@ -209,20 +203,21 @@ export async function registerSystemPages(app: FastifyInstance, options: SystemP
 
   app.get<{ Querystring: { room?: string | string[] } }>('/game/', async (request, reply) => {
     const room = request.query.room;
-    if (room === undefined) return page(request, reply, 200, 'game', { title: 'Dice game', room: '', error: null });
-    const name = (Array.isArray(room) ? (room[0] ?? '') : room).trim();
-    if (!ROOM_NAME_RE.test(name)) return page(request, reply, 400, 'game', { title: 'Dice game', room: '', roomInput: name, error: roomProblem(name) });
-    return reply.redirect(`/game/${name}/`, 303);
+    if (room === undefined) return page(request, reply, 200, 'game', { title: 'Dice game', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN });
+    const name = normalizeRoomName((Array.isArray(room) ? (room[0] ?? '') : room).trim()) ?? '';
+    const problem = roomNameProblem(name);
+    if (problem !== null) return page(request, reply, 400, 'game', { title: 'Dice game', room: '', roomInput: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN });
+    return reply.redirect(`/game/${encodeURIComponent(name)}/`, 303);
   });
 
   app.get<{ Params: { room: string } }>('/game/:room/', async (request, reply) => {
-    const { room } = request.params;
-    if (!ROOM_NAME_RE.test(room)) {
+    const room = normalizeRoomName(request.params.room) ?? '';
+    if (!isValidRoomName(room)) {
       return page(request, reply, 400, 'error', {
         title: 'Invalid room name',
         status: 400,
         heading: 'Invalid room name',
-        message: roomProblem(room),
+        message: roomNameProblem(room) ?? '',
         back: { href: '/game/', label: 'Choose another room' },
       });
     }

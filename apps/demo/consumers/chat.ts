@@ -24,12 +24,11 @@
 import { BadRequestError, CloseCode, JsonWebsocketConsumer, withPosition, type LayerMessage } from 'switchboard';
 import { guestNameOf } from '../accounts/guest-identity.js';
 import type { ChatMessageRepository } from '../db/messages.js';
+import { isValidRoomName, normalizeRoomName, roomGroup } from './room-name.js';
 
 // Guest names live with their signed cookie; re-exported for the chat's users.
 export { GUEST_COOKIE, GUEST_NAME_PATTERN, isGuestName, newGuestName } from '../accounts/guest-identity.js';
-
-/** Room names a client may use: the characters of a group name, short enough for a URL. */
-export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export { isValidRoomName } from './room-name.js';
 
 /** Messages one chat connection may send: a burst of 100, refilled at 10 per second. */
 export const CHAT_RATE_LIMIT = Object.freeze({ limit: 100, windowMs: 10_000 });
@@ -55,29 +54,31 @@ export interface ChatMessageEvent extends LayerMessage {
   readonly id?: number;
 }
 
-/** Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}). */
+/**
+ * Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}), ignoring case and
+ * compatibility forms: `Members-x` and the full-width `ｍｅｍｂｅｒｓ-x` are members-only too, so a
+ * room cannot look members-only to its members and be open to guests.
+ */
 export function isMembersOnlyRoom(roomName: string | undefined): boolean {
-  return roomName !== undefined && roomName.startsWith(MEMBERS_ONLY_PREFIX);
-}
-
-/** Whether `name` (from a URL: untrusted) is an acceptable room name. */
-export function isValidRoomName(name: unknown): name is string {
-  return typeof name === 'string' && ROOM_NAME_PATTERN.test(name);
+  return roomName !== undefined && roomName.normalize('NFKC').toLowerCase().startsWith(MEMBERS_ONLY_PREFIX);
 }
 
 /**
- * The group of a room: `chat_<roomName>`, or {@link SINGLE_ROOM_GROUP} for seed 002's `ws/chat/`
- * (no room name). `null` for a room name outside {@link ROOM_NAME_PATTERN}.
+ * The group of a room: `chat_<roomName>` (non-ASCII names encoded, see room-name.ts), or
+ * {@link SINGLE_ROOM_GROUP} for seed 002's `ws/chat/` (no room name). `null` for a name that is
+ * not a room name (`roomName` comes from the URL: untrusted; normalised to NFC first).
  */
 export function groupForRoom(roomName: string | undefined): string | null {
   if (roomName === undefined) return SINGLE_ROOM_GROUP;
-  return isValidRoomName(roomName) ? `chat_${roomName}` : null;
+  const name = normalizeRoomName(roomName);
+  return name !== null && isValidRoomName(name) ? roomGroup('chat_', name) : null;
 }
 
 /**
  * One chat connection.
  *
- * Handshake: a room name outside {@link ROOM_NAME_PATTERN} is refused in `connect()` by closing
+ * Handshake: a name that is not a room name (room-name.ts: letters of any script, digits, `_`,
+ * `-`, at most 64) is refused in `connect()` by closing
  * before accepting, which the server answers with HTTP 403 (the room exists as a route, the name
  * is not allowed; a 404 would suggest a typo in the path). The close code given, 4403, is what
  * `WebsocketCommunicator` reports as `closeCode`. The room name comes from the URL: untrusted.
@@ -123,15 +124,15 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   /** Highest stored id sent in the history: live events up to it were already shown. */
   #historyUntil = 0;
 
-  /** The room as stored: the name, or `chat_room` for seed 002's single room. */
+  /** The room as stored: the name (NFC), or `chat_room` for seed 002's single room. */
   get #room(): string {
-    return this.group!.slice('chat_'.length);
+    return normalizeRoomName(this.scope.urlRoute.kwargs.roomName) ?? 'chat_room';
   }
 
   override async connect(): Promise<void> {
     const roomName = this.scope.urlRoute.kwargs.roomName;
     if (this.group === null) {
-      this.logger.info({ roomName }, `chat: refused room name; allowed: ${ROOM_NAME_PATTERN.source}`);
+      this.logger.info({ roomName }, 'chat: refused room name; allowed: letters, digits, _ and -, at most 64');
       this.close(CloseCode.FORBIDDEN, 'invalid room name');
       return;
     }

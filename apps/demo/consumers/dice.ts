@@ -24,7 +24,8 @@
  */
 import { BadRequestError, JsonWebsocketConsumer, type ConsumerInit, type LayerMessage, type Scope } from 'switchboard';
 import { currentPlayer, winner, type GameChange, type GameResult, type GameState, type PlayerIdentity } from '../game/game-state.js';
-import { ROOM_NAME_RE, type GameStore } from '../game/game-store.js';
+import type { GameStore } from '../game/game-store.js';
+import { isValidRoomName, normalizeRoomName, roomGroup } from './room-name.js';
 // Guest names are the chat's: one signed cookie, one name per visitor across the demo.
 import { guestNameOf } from '../accounts/guest-identity.js';
 
@@ -41,9 +42,9 @@ export function playerFromScope(scope: Scope): PlayerIdentity {
   return { id: `guest:${name}`, name };
 }
 
-/** The group of a room. */
+/** The group of a room: `game_<room>`, non-ASCII names encoded (room-name.ts). @throws RangeError for an invalid name. */
 export function gameGroup(room: string): string {
-  return `game_${room}`;
+  return roomGroup('game_', room);
 }
 
 /** The seed-shaped frame. */
@@ -133,8 +134,8 @@ const ACTIONS: ReadonlySet<string> = new Set<Action>(['join', 'roll', 'new_game'
 const openConnections = new Map<string, number>();
 
 /**
- * `ws/game/<room>/`: a dice game room. Room names outside `^[A-Za-z0-9_-]{1,64}$` are refused
- * before the handshake (HTTP 403). Needs a store: route {@link makeDiceGameConsumer}`(store)`.
+ * `ws/game/<room>/`: a dice game room. A name that is not a room name (room-name.ts: letters of
+ * any script, digits, `_`, `-`) is refused before the handshake (HTTP 403). Needs a store: route {@link makeDiceGameConsumer}`(store)`.
  */
 export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   /** Where rooms live; bound by {@link makeDiceGameConsumer}. */
@@ -156,8 +157,8 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   constructor(init: ConsumerInit<{ room: string }>) {
     super(init);
     // `room` comes from the client (the URL path): validate it before it names a group or a key.
-    this.room = String(init.scope.urlRoute.kwargs.room ?? '');
-    this.#valid = ROOM_NAME_RE.test(this.room);
+    this.room = normalizeRoomName(String(init.scope.urlRoute.kwargs.room ?? '')) ?? '';
+    this.#valid = isValidRoomName(this.room);
     this.groups = this.#valid ? [gameGroup(this.room)] : [];
     this.player = playerFromScope(init.scope);
   }

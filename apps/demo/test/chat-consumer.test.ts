@@ -149,8 +149,9 @@ describe('ChatConsumer', () => {
     assert.deepEqual(await c.receiveJson<ChatFrame>(), { message: longest, username: 'guest-limits' });
   });
 
-  it('refuses a room name outside [A-Za-z0-9_-]{1,64} before accepting (HTTP 403)', async () => {
-    for (const path of ['/ws/chat/bad%20room/', '/ws/chat/%3Cimg%3E/', `/ws/chat/${'a'.repeat(65)}/`, '/ws/chat/caf%C3%A9/']) {
+  it('refuses a name that is not a room name before accepting (HTTP 403)', async () => {
+    const tooManyBytes = encodeURIComponent('房'.repeat(24)); // 72 bytes of UTF-8
+    for (const path of ['/ws/chat/bad%20room/', '/ws/chat/%3Cimg%3E/', `/ws/chat/${'a'.repeat(65)}/`, '/ws/chat/bad.room/', `/ws/chat/${tooManyBytes}/`]) {
       const c = new WebsocketCommunicator(app, path, { channelLayer: layer });
       const result = await c.connect();
       assert.equal(result.accepted, false, path);
@@ -161,6 +162,22 @@ describe('ChatConsumer', () => {
     const longest = new WebsocketCommunicator(app, `/ws/chat/${'a'.repeat(64)}/`, { channelLayer: layer });
     open.push(longest);
     assert.equal((await longest.connect()).accepted, true);
+  });
+
+  it('chats in rooms with Unicode names, one room per NFC name, apart from other rooms', async () => {
+    const a = await join(`/ws/chat/${encodeURIComponent('房间1')}/`);
+    const b = await join(`/ws/chat/${encodeURIComponent('房间1')}/`);
+    const other = await join(`/ws/chat/${encodeURIComponent('房间2')}/`);
+    await a.sendJson({ message: '你好' });
+    assert.equal((await b.receiveJson<ChatFrame>()).message, '你好');
+    assert.equal((await a.receiveJson<ChatFrame>()).message, '你好');
+    // "café" typed decomposed (e + U+0301) is the composed room.
+    const composed = await join(`/ws/chat/${encodeURIComponent('caf\u00e9')}/`);
+    const decomposed = await join(`/ws/chat/${encodeURIComponent('cafe\u0301')}/`);
+    await decomposed.sendJson({ message: 'bonjour' });
+    assert.equal((await composed.receiveJson<ChatFrame>()).message, 'bonjour');
+    await decomposed.receiveJson();
+    assert.equal(await other.receiveNothing(), true, "房间2 got nothing");
   });
 
   it('answers 404 for a path outside the chat routes', async () => {

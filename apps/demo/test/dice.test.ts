@@ -249,7 +249,7 @@ describe('DiceGameConsumer', () => {
     assert.equal((await c.connect()).accepted, true);
     const hello = await c.receiveJson<{ type: 'hello'; room: string; you: { id: string; name: string } }>();
     assert.equal(hello.type, 'hello');
-    assert.equal(hello.room, room);
+    assert.equal(hello.room, decodeURIComponent(room));
     const greeting = await c.receiveJson<GameMessageFrame>();
     assert.equal(greeting.type, 'game');
     assert.equal(typeof greeting.message, 'string');
@@ -418,13 +418,23 @@ describe('DiceGameConsumer', () => {
     assert.deepEqual(state.players, []);
   });
 
-  it('refuses a room name outside [A-Za-z0-9_-]{1,64} before the handshake', async () => {
-    for (const room of ['bad.room', 'x'.repeat(65)]) {
+  it('refuses a name that is not a room name before the handshake', async () => {
+    for (const room of ['bad.room', 'x'.repeat(65), encodeURIComponent('a b')]) {
       const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer });
       const result = await c.connect();
       assert.equal(result.accepted, false);
       assert.equal(result.status, 403);
     }
+  });
+
+  it('plays in a room with a Unicode name, in its encoded group', async () => {
+    const room = '骰子房';
+    const { c, you } = await enter(encodeURIComponent(room), 'guest-uni123');
+    assert.equal(you.name, 'guest-uni123');
+    await c.sendJson({ action: 'join' });
+    const [message, state] = await change(c);
+    assert.equal(message.message, 'guest-uni123 joined');
+    assert.equal(state.room, room);
   });
 
   it('fails loudly when routed without a store', async () => {

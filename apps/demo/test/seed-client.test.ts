@@ -172,6 +172,19 @@ describe('demo HTTP pages', () => {
     assert.equal(noSlash.headers.get('location'), '/chat/lobby/');
   });
 
+  it('serves rooms with Unicode names, as the seeds\' \\w does', async () => {
+    const path = `/chat/${encodeURIComponent('房间1')}/`;
+    const res = await fetch(new URL(path, demo.url));
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<script id="room-name" type="application\/json">"房间1"<\/script>/);
+    const form = await fetch(`${demo.url}chat/?room=${encodeURIComponent('房间1')}`, { redirect: 'manual' });
+    assert.equal(form.status, 303);
+    assert.equal(form.headers.get('location'), path);
+    const game = await fetch(`${demo.url}game/?room=${encodeURIComponent('骰子')}`, { redirect: 'manual' });
+    assert.equal(game.headers.get('location'), `/game/${encodeURIComponent('骰子')}/`);
+    assert.equal((await fetch(new URL(game.headers.get('location')!, demo.url))).status, 200);
+  });
+
   it('serves the page script from /static/ and 404s elsewhere', async () => {
     const js = await fetch(`${demo.url}static/chat.js`);
     assert.equal(js.status, 200);
