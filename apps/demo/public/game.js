@@ -81,6 +81,9 @@ function onFrame(data) {
   } else if (data.type === 'error') {
     setStatus(statusLine, data.message, true);
     return;
+  } else if (data.greeting) {
+    // The seed's greeting, 游戏开始 ("game start"), with how the room stands.
+    appendLine(log, data.message + ' (game start): ' + data.text);
   } else if (typeof data.message === 'string') {
     appendLine(log, data.message);
   }

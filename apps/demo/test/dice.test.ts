@@ -11,7 +11,7 @@ import { CookieMiddleware, InMemoryChannelLayer, URLRouter, createScope, path, t
 import { RedisChannelLayer } from 'switchboard/layers/redis';
 import { WebsocketCommunicator } from 'switchboard/testing';
 import { GuestMiddleware, processGuestIdentity } from '../accounts/guest-identity.js';
-import { DiceGameConsumer, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';
+import { DiceGameConsumer, SEED_GREETING, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';
 import { MAX_PLAYERS, createGame, currentPlayer, join as joinGame, leave, newGame, parseGameState, roll, winner, type GameResult, type GameState } from '../game/game-state.js';
 import { MemoryGameStore, RedisGameStore, type GameStore } from '../game/game-store.js';
 import { MemoryReadingsStore } from '../iot/readings-store.js';
@@ -365,12 +365,57 @@ describe('DiceGameConsumer', () => {
 
   it('answers unknown actions and non-objects with an error frame and keeps the connection', async () => {
     const { c } = await enter('bad-actions', 'guest-dave44');
-    for (const content of [{ action: 'cheat' }, { message: 'game start' }, [1], 'roll', null]) {
+    for (const content of [{ action: 'cheat' }, { action: 'fly', message: 'not a seed frame: it has an action' }, [1], 'roll', null]) {
       await c.sendJson(content);
       await expectError(c, /send \{"action": "join"\}/);
     }
     await c.sendJson({ action: 'join' });
     assert.equal((await change(c))[0].message, 'guest-dave44 joined');
+  });
+
+  it("speaks the seed's protocol: a {message} frame rolls (joining, then a new game, as needed), every frame has the seed's fields", async () => {
+    const room = 'seed-protocol';
+    const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: { cookie: guestCookie('guest-seed01') } });
+    open.push(c);
+    assert.equal((await c.connect()).accepted, true);
+    const seedFields = (f: Frame): void => {
+      assert.equal(typeof f['message'], 'string', JSON.stringify(f));
+      assert.ok(f['gameStatus'] === 0 || f['gameStatus'] === 1, JSON.stringify(f));
+      assert.equal(typeof f['position'], 'number', JSON.stringify(f));
+    };
+    const hello = await c.receiveJson<Frame>();
+    seedFields(hello);
+    const greeting = await c.receiveJson<Frame>();
+    assert.equal(greeting['message'], SEED_GREETING);
+    assert.equal(greeting['gameStatus'], 1);
+    assert.ok(Number(greeting['position']) >= 1 && Number(greeting['position']) <= 6, 'a die, as the seed casts on connect');
+    seedFields(await c.receiveJson<Frame>()); // state
+    // The seed page's first frame (its values are the client's: ignored, the server rolls).
+    dice.push(4, 6);
+    await c.sendJson({ message: 'game start', gameStatus: 1, position: 6 });
+    const [joined, afterJoin] = await change(c);
+    assert.equal(joined.message, 'guest-seed01 joined');
+    seedFields(afterJoin as unknown as Frame);
+    const [rolled, afterRoll] = await change(c);
+    assert.equal(rolled.position, 4);
+    assert.equal(rolled.gameStatus, 1);
+    assert.equal(afterRoll.position, 4);
+    assert.match(afterRoll.message, /guest-seed01's turn/);
+    await c.sendJson({ message: 'game start', position: 1 });
+    const [won, over] = await change(c);
+    assert.equal(won.position, 6);
+    assert.equal(won.gameStatus, 0, 'the seed sees gameStatus 0 at the end');
+    assert.equal(over.gameStatus, 0);
+    assert.match(over.message, /game over: guest-seed01 won/);
+    // Once over, the next seed frame starts a new game and rolls in it.
+    dice.push(2);
+    await c.sendJson({ message: 'again' });
+    const [started, fresh] = await change(c);
+    assert.match(started.message, /game 2 started/);
+    assert.equal(fresh.gameStatus, 1);
+    const [again] = await change(c);
+    assert.equal(again.position, 2);
+    assert.equal(again.to, 2);
   });
 
   it('takes the player name from the login, else the signed guest cookie, else a fresh guest name', () => {
