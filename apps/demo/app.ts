@@ -157,6 +157,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
           presence,
           messages: accounts.messages,
           statuses: accounts.statuses,
+          statusOf: accounts.statusOf,
         },
         { guests },
       ),

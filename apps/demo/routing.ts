@@ -3,7 +3,7 @@
  * scripts work unchanged (DESIGN.md §5).
  */
 import { AuthMiddlewareStack, CookieMiddleware, URLRouter, path, type PresenceStore, type Route, type SessionStore, type UserStore, type WebsocketApplication } from 'switchboard';
-import { AccountConnections } from './accounts/connections.js';
+import { AccountConnections, type StatusOf } from './accounts/connections.js';
 import { GuestMiddleware, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { ChatConsumer } from './consumers/chat.js';
 import { UsersConsumer, type StatusSnapshot } from './consumers/users.js';
@@ -28,6 +28,8 @@ export interface AccountDeps {
   messages: ChatMessageRepository;
   /** The `/users/` socket's opening snapshot. */
   statuses: StatusSnapshot;
+  /** One user's status, announced when their presence changes. */
+  statusOf: StatusOf;
 }
 
 /** Options of {@link createWebsocketApplication}. */
@@ -60,6 +62,6 @@ export function createWebsocketApplication(systems?: SystemDeps, accounts?: Acco
     path('users/', UsersConsumer.configure(accounts.statuses), 'users'),
     ...extra,
   ];
-  const tracked = new AccountConnections(new URLRouter(routes), { presence: accounts.presence });
+  const tracked = new AccountConnections(new URLRouter(routes), { presence: accounts.presence, statusOf: accounts.statusOf });
   return new AuthMiddlewareStack(new GuestMiddleware(tracked, guests), { sessions: accounts.sessions, users: accounts.users });
 }

@@ -10,8 +10,14 @@
  * - records the connection in the presence store (key: {@link presenceKey}) once the consumer accepted,
  *   and removes it on disconnect. The store answers "first connection of this user" / "last one"
  *   atomically across processes (RedisPresenceStore), so several tabs count once and the group
- *   `users` gets exactly one `{"username", "is_logged_in": true}` when a user comes online and one
- *   `false` when their last page closes (or they log out).
+ *   `users` gets exactly one status when a user's first page opens (`active: true`) and one when
+ *   their last page closes (`active: false`).
+ *
+ * Two facts per user, as users expect them: `is_logged_in` (seed 003's field: the user has a live,
+ * logged-in session, whether or not a page is open; the log-in and log-out signals announce it,
+ * demo/accounts/accounts.ts) and `active` (at least one page of the site is open now: presence).
+ * Every status frame carries both, so the seed's page, which reads only `is_logged_in`, shows
+ * "Online" for anyone logged in.
  * Anonymous connections pass through untouched.
  */
 import { createHash } from 'node:crypto';
@@ -41,11 +47,17 @@ export const LOGOUT_EVENT_TYPE = 'account.logout';
 /** Event type of a status change sent to {@link USERS_GROUP} (handler `userStatus`). */
 export const USER_STATUS_EVENT_TYPE = 'user.status';
 
-/** The seed's message: sent as is to every `/users/` page. */
+/** The seed's message, plus `active`: sent as is to every `/users/` page. */
 export interface UserStatusPayload {
   readonly username: string;
+  /** Logged in: a live session (seed 003's meaning of "Online"). */
   readonly is_logged_in: boolean;
+  /** Active now: at least one page of the site open with a socket (presence). */
+  readonly active: boolean;
 }
+
+/** The current status of `username` (from the database and presence). */
+export type StatusOf = (username: string) => Promise<UserStatusPayload>;
 
 /** A status change on the layer: `{type: 'user.status', payload: {username, is_logged_in}}`. */
 export interface UserStatusEvent extends LayerMessage {
@@ -70,15 +82,17 @@ export function presenceKey(username: string): string {
   return username.toLowerCase();
 }
 
-/** Builds the status event for `username`. */
-export function userStatusEvent(username: string, isLoggedIn: boolean): UserStatusEvent {
-  return { type: USER_STATUS_EVENT_TYPE, payload: { username, is_logged_in: isLoggedIn } };
+/** Builds the status event for `payload`. */
+export function userStatusEvent(payload: UserStatusPayload): UserStatusEvent {
+  return { type: USER_STATUS_EVENT_TYPE, payload };
 }
 
 /** Options of {@link AccountConnections}. */
 export interface AccountConnectionsOptions {
   /** Where open connections of logged-in users are counted (Redis across processes). */
   presence: PresenceStore;
+  /** A user's status once their presence changed (`Accounts.statusOf`). */
+  statusOf: StatusOf;
 }
 
 type AnyConsumerClass = ConsumerClass<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -90,12 +104,14 @@ type AnyConsumerClass = ConsumerClass<any>; // eslint-disable-line @typescript-e
 export class AccountConnections implements WebsocketApplication {
   readonly #inner: WebsocketApplication;
   readonly #presence: PresenceStore;
+  readonly #statusOf: StatusOf;
   readonly #wrapped = new WeakMap<AnyConsumerClass, AnyConsumerClass>();
 
   /** @throws TypeError for a bad `inner`. */
   constructor(inner: WebsocketTarget, options: AccountConnectionsOptions) {
     this.#inner = asApplication(inner);
     this.#presence = options.presence;
+    this.#statusOf = options.statusOf;
   }
 
   async resolve(scope: Scope): Promise<ResolvedConsumer | null> {
@@ -105,7 +121,7 @@ export class AccountConnections implements WebsocketApplication {
     if (!user?.isAuthenticated || user.id === null || !session?.key) return resolved;
     let consumer = this.#wrapped.get(resolved.consumer);
     if (!consumer) {
-      consumer = trackedConsumer(resolved.consumer, this.#presence);
+      consumer = trackedConsumer(resolved.consumer, this.#presence, this.#statusOf);
       this.#wrapped.set(resolved.consumer, consumer);
     }
     return { scope: resolved.scope, consumer };
@@ -113,7 +129,7 @@ export class AccountConnections implements WebsocketApplication {
 }
 
 /** The subclass of `Base` that counts the connection as online and closes at logout. */
-function trackedConsumer(Base: AnyConsumerClass, presence: PresenceStore): AnyConsumerClass {
+function trackedConsumer(Base: AnyConsumerClass, presence: PresenceStore, statusOf: StatusOf): AnyConsumerClass {
   const Concrete = Base as unknown as new (init: ConsumerInit) => WebsocketConsumer;
   class Tracked extends Concrete {
     #present = false;
@@ -131,7 +147,7 @@ function trackedConsumer(Base: AnyConsumerClass, presence: PresenceStore): AnyCo
       try {
         const { changed } = await presence.add(ONLINE_PRESENCE_GROUP, presenceKey(user.username), this.channelName, { username: user.username });
         this.#present = true;
-        if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, true));
+        if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(await statusOf(user.username)));
       } catch (err) {
         // Presence is a display; the connection itself is fine. Redis down is the usual cause.
         this.logger.error({ err, user: user.username }, 'presence: could not record this connection as online');
@@ -146,7 +162,7 @@ function trackedConsumer(Base: AnyConsumerClass, presence: PresenceStore): AnyCo
           const user = this.scope.user!;
           try {
             const { changed } = await presence.remove(ONLINE_PRESENCE_GROUP, presenceKey(user.username), this.channelName);
-            if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, false));
+            if (changed) await this.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(await statusOf(user.username)));
           } catch (err) {
             this.logger.error({ err, user: user.username }, 'presence: could not remove this connection; it expires with the presence TTL');
           }

@@ -233,36 +233,39 @@ describe('demo accounts over HTTP and WebSocket', () => {
     }
   });
 
-  it('tells /users/ pages who comes online and goes offline, once per user, and closes a logged-out session with 4401', async () => {
+  it('tells /users/ pages who logs in and out (is_logged_in) and whose pages are open (active), once per change, and closes a logged-out session with 4401', async () => {
     const watcher = agent();
     const watcherName = uniqueName('wat');
     await demo.accounts.users.create(watcherName, PASSWORD);
     assert.equal((await watcher.logIn(watcherName, PASSWORD)).status, 303);
     const watch = await open(watcher, 'users/');
-    await waitFor(() => watch.messages.some((m) => (m as { username: string }).username === watcherName), { message: 'the snapshot or the own online message' });
+    const lines = (s: AgentSocket, name: string): unknown[] => s.messages.filter((m) => (m as { username: string }).username === name);
+    await waitFor(() => lines(watch, watcherName).length > 0, { message: 'the snapshot' });
 
     const dee = agent();
     const deeName = uniqueName('dee');
     await demo.accounts.users.create(deeName, PASSWORD);
     assert.equal((await dee.logIn(deeName, PASSWORD)).status, 303);
-    const about = (): unknown[] => watch.messages.filter((m) => (m as { username: string }).username === deeName);
-    assert.deepEqual(about(), [], 'logging in alone opens no page');
+    // Logged in with no page open: Online (the seed's meaning), not active.
+    await waitFor(() => lines(watch, deeName).length === 1, { message: 'dee logged in' });
+    assert.deepEqual(lines(watch, deeName), [{ username: deeName, is_logged_in: true, active: false }]);
 
     const tab1 = await open(dee, 'users/');
-    await waitFor(() => about().length === 1, { message: 'dee online' });
-    assert.deepEqual(about(), [{ username: deeName, is_logged_in: true }]);
+    await waitFor(() => lines(watch, deeName).length === 2, { message: 'dee active' });
+    assert.deepEqual(lines(watch, deeName)[1], { username: deeName, is_logged_in: true, active: true });
     const tab2 = await open(dee, 'ws/chat/lobby/');
     tab2.ws.close();
     await tab2.closed;
-    const own = await waitFor(() => tab1.messages.find((m) => (m as { username: string }).username === deeName), { message: 'dee sees herself online' });
-    assert.deepEqual(own, { username: deeName, is_logged_in: true });
-    assert.equal(about().length, 1, 'a second tab opening and closing changes nothing');
 
     assert.equal((await dee.logOut()).status, 303);
     const closed = await tab1.closed;
     assert.equal(closed.code, 4401);
-    await waitFor(() => about().length === 2, { message: 'dee offline' });
-    assert.deepEqual(about()[1], { username: deeName, is_logged_in: false });
+    // Everything sent to tab1 before its close arrived first: dee's own line came once.
+    assert.deepEqual(lines(tab1, deeName), [{ username: deeName, is_logged_in: true, active: true }], 'the opening list and the own page opening: one line');
+    assert.deepEqual(lines(tab1, watcherName).length, 1, 'the watcher once');
+    await waitFor(() => JSON.stringify(lines(watch, deeName).at(-1)) === JSON.stringify({ username: deeName, is_logged_in: false, active: false }), { message: 'dee logged out and gone' });
+    const afterLogOut = lines(watch, deeName).slice(2);
+    assert.ok(afterLogOut.every((m) => (m as { is_logged_in: boolean }).is_logged_in === false), `a second tab changes nothing; then only logged-out lines: ${JSON.stringify(afterLogOut)}`);
     assert.equal(dee.cookies.has('sessionid'), false, 'the cookie is cleared');
     assert.equal(watch.ws.readyState, watch.ws.OPEN, 'the other user stays connected');
   });
