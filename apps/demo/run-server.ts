@@ -8,9 +8,10 @@
  * Fastify, the channel layer and the database closed) and exit 0; a second signal exits at once
  * with 1.
  */
-import { ConfigError, createLogger } from 'switchboard';
+import { ConfigError } from 'switchboard';
 import { startDemo } from './app.js';
 import { loadConfig } from './config.js';
+import { createDemoLogger } from './logger.js';
 
 /** Options of {@link runDemoServer}. */
 export interface RunDemoServerOptions {
@@ -45,7 +46,8 @@ export async function runDemoServer(env: Readonly<Record<string, string | undefi
     if (err instanceof ConfigError) return fail(describe(...split(err)));
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel });
+  // One line per request and WebSocket event in a terminal, JSON lines otherwise (logger.ts).
+  const logger = createDemoLogger({ level: config.logLevel });
   let demo: Awaited<ReturnType<typeof startDemo>>;
   try {
     demo = await startDemo(config, { logger });
