@@ -7,6 +7,7 @@ import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolT
 import { registerSwitchboardMetrics } from 'switchboard/metrics';
 import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
 import { GuestIdentity } from './accounts/guest-identity.js';
+import { CHAT_ROOMS_GROUP, GAME_ROOMS_GROUP, RoomDirectory } from './consumers/room-directory.js';
 import { resolveSecretKey } from './accounts/secret-key.js';
 import { resolveApiKey, type ApiKey } from './api/api-key.js';
 import { registerMetricsApi } from './api/metrics.js';
@@ -142,7 +143,9 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     // Sensor readings and dice rooms: in Redis when the layer is (every process must see the same
     // rooms and history), in memory otherwise.
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
-    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream, guests });
+    // The index pages list the rooms with people in them, from presence (shared across processes on Redis).
+    const rooms = { chat: new RoomDirectory(presence, CHAT_ROOMS_GROUP), game: new RoomDirectory(presence, GAME_ROOMS_GROUP) };
+    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream, guests, rooms });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
     // GET /metrics; the server's counters join it below, once the server exists.
     const metrics = registerMetricsApi(http, { apiKey: apiKey.key });
@@ -150,7 +153,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     const router = new ProtocolTypeRouter({
       http: http.routing,
       websocket: createWebsocketApplication(
-        { readingsStore: stores.readingsStore, gameStore: stores.gameStore, wordStream: options.wordStream },
+        { readingsStore: stores.readingsStore, gameStore: stores.gameStore, wordStream: options.wordStream, gameRooms: rooms.game },
         {
           sessions: accounts.sessions,
           users: accounts.userStore,
@@ -158,6 +161,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
           messages: accounts.messages,
           statuses: accounts.statuses,
           statusOf: accounts.statusOf,
+          chatRooms: rooms.chat,
         },
         { guests },
       ),

@@ -16,7 +16,8 @@ import type { Accounts } from './accounts/accounts.js';
 import { processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { visitorOf } from './accounts/http-session.js';
 import { registerAccountPages } from './accounts/pages.js';
-import { isMembersOnlyRoom } from './consumers/chat.js';
+import { MAX_MESSAGE_CHARS, isMembersOnlyRoom } from './consumers/chat.js';
+import { listRooms, type RoomDirectory } from './consumers/room-directory.js';
 import { ROOM_NAME_HTML_PATTERN, isValidRoomName, normalizeRoomName, roomNameProblem } from './consumers/room-name.js';
 import type { TimedStreamOptions } from './consumers/words.js';
 import { registerIotApi } from './iot/ingest-api.js';
@@ -90,6 +91,8 @@ export interface HttpAppOptions {
    * process's own ({@link processGuestIdentity}).
    */
   guests?: GuestIdentity;
+  /** The open chat and dice rooms the index pages list. Default: none listed. */
+  rooms?: { chat: RoomDirectory; game: RoomDirectory };
 }
 
 /**
@@ -151,11 +154,12 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   app.get<{ Querystring: { room?: string | string[] } }>('/chat/', async (request, reply) => {
     const visitor = await who(request, reply);
     const room = request.query.room;
-    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN, ...visitor });
+    const rooms = await listRooms(options.rooms?.chat, '/chat/');
+    if (room === undefined) return page(reply, 200, 'chat-index', { title: 'Chat', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN, rooms, ...visitor });
     const name = normalizeRoomName((Array.isArray(room) ? (room[0] ?? '') : room).trim()) ?? '';
     const problem = roomNameProblem(name);
     if (problem !== null) {
-      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN, ...visitor });
+      return page(reply, 400, 'chat-index', { title: 'Chat', room: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN, rooms, ...visitor });
     }
     return reply.redirect(`/chat/${encodeURIComponent(name)}/`, 303);
   });
@@ -170,13 +174,19 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
     if (accounts && isMembersOnlyRoom(room) && !visitor.account) return reply.redirect(`/log_in/?next=${encodeURIComponent(`/chat/${encodeURIComponent(room)}/`)}`, 303);
     // As Django's json_script: "<" escaped so the JSON can never close the <script> element.
     const roomJson = JSON.stringify(room).replace(/</g, '\\u003c');
-    return page(reply, 200, 'chat-room', { title: `Room ${room}`, room, roomJson, membersOnly: isMembersOnlyRoom(room), ...visitor });
+    return page(reply, 200, 'chat-room', { title: `Room ${room}`, room, roomJson, membersOnly: isMembersOnlyRoom(room), maxMessageChars: MAX_MESSAGE_CHARS, ...visitor });
   });
 
   app.get<{ Params: { room: string } }>('/chat/:room', async (request, reply) => reply.redirect(`/chat/${encodeURIComponent(request.params.room)}/`, 301));
 
   // Word stream, IoT chart and dice pages (/one/, /two/, /game/, /game/<room>/) and Chart.js.
-  await registerSystemPages(app, { render: (view, data) => eta.render(view, data), visitor: who, wordStream: options.wordStream });
+  await registerSystemPages(app, {
+    render: (view, data) => eta.render(view, data),
+    visitor: who,
+    wordStream: options.wordStream,
+    ...(options.rooms ? { gameRooms: options.rooms.game } : {}),
+    ingestion: options.iot === undefined ? 'absent' : options.iot.apiKey === undefined ? 'off' : 'on',
+  });
   if (options.iot) registerIotApi(app, options.iot);
   if (accounts) {
     await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });

@@ -6,6 +6,7 @@ import { AuthMiddlewareStack, CookieMiddleware, URLRouter, path, type PresenceSt
 import { AccountConnections, type StatusOf } from './accounts/connections.js';
 import { GuestMiddleware, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { ChatConsumer } from './consumers/chat.js';
+import type { RoomDirectory } from './consumers/room-directory.js';
 import { UsersConsumer, type StatusSnapshot } from './consumers/users.js';
 import type { ChatMessageRepository } from './db/messages.js';
 import { systemRoutes, type SystemDeps } from './systems-routes.js';
@@ -30,6 +31,8 @@ export interface AccountDeps {
   statuses: StatusSnapshot;
   /** One user's status, announced when their presence changes. */
   statusOf: StatusOf;
+  /** Where open chat rooms are counted for the `/chat/` page. Default: nowhere. */
+  chatRooms?: RoomDirectory;
 }
 
 /** Options of {@link createWebsocketApplication}. */
@@ -55,7 +58,7 @@ export function createWebsocketApplication(systems?: SystemDeps, accounts?: Acco
   const extra: Route[] = systems ? systemRoutes(systems) : [];
   const guests = options.guests ?? processGuestIdentity();
   if (!accounts) return new CookieMiddleware(new GuestMiddleware(new URLRouter([...websocketRoutes, ...extra]), guests));
-  const chat = ChatConsumer.withHistory(accounts.messages);
+  const chat = ChatConsumer.withHistory(accounts.messages, accounts.chatRooms ?? null);
   const routes = [
     path('ws/chat/', chat),
     path('ws/chat/<roomName>/', chat),

@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GUEST_COOKIE, newGuestName, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { SENSOR_NAME_RE } from './consumers/iot.js';
 import { WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
+import { listRooms, type RoomDirectory } from './consumers/room-directory.js';
 import { ROOM_NAME_HTML_PATTERN, isValidRoomName, normalizeRoomName, roomNameProblem } from './consumers/room-name.js';
 
 /** Renders a view (`'one'`, `'two'`, `'game'`, `'error'`) with `data` to HTML. */
@@ -52,6 +53,13 @@ export interface SystemPagesOptions {
    * many. Default: WordStreamConsumer's (every 2000 ms, 100 words).
    */
   wordStream?: TimedStreamOptions;
+  /** The open dice rooms `/game/` lists. Default: none listed. */
+  gameRooms?: RoomDirectory;
+  /**
+   * Whether sensors can post readings, for the chart's hint: `on` (`IOT_API_KEY` set), `off`
+   * (not set: the API answers 503), `absent` (not routed). Default `absent`.
+   */
+  ingestion?: 'on' | 'off' | 'absent';
 }
 
 /** Where the browser loads Chart.js and the date adapter from. */
@@ -198,15 +206,17 @@ export async function registerSystemPages(app: FastifyInstance, options: SystemP
       windowPoints,
       chartJsUrl: CHART_JS_URL,
       chartAdapterUrl: CHART_ADAPTER_URL,
+      ingestion: options.ingestion ?? 'absent',
     });
   });
 
   app.get<{ Querystring: { room?: string | string[] } }>('/game/', async (request, reply) => {
     const room = request.query.room;
-    if (room === undefined) return page(request, reply, 200, 'game', { title: 'Dice game', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN });
+    const rooms = await listRooms(options.gameRooms, '/game/');
+    if (room === undefined) return page(request, reply, 200, 'game', { title: 'Dice game', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN, rooms });
     const name = normalizeRoomName((Array.isArray(room) ? (room[0] ?? '') : room).trim()) ?? '';
     const problem = roomNameProblem(name);
-    if (problem !== null) return page(request, reply, 400, 'game', { title: 'Dice game', room: '', roomInput: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN });
+    if (problem !== null) return page(request, reply, 400, 'game', { title: 'Dice game', room: '', roomInput: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN, rooms });
     return reply.redirect(`/game/${encodeURIComponent(name)}/`, 303);
   });
 

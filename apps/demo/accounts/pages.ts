@@ -156,7 +156,8 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
     page(request, reply, status, 'log-in', {
       title: 'Log in',
       csrfToken: await formToken(request, reply, accounts),
-      username,
+      // Not `username`: that is the layout's "you are …".
+      formUsername: username,
       next,
       formError,
       account: account(await visitorOf(request, accounts)),

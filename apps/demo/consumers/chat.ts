@@ -24,6 +24,7 @@
 import { BadRequestError, CloseCode, JsonWebsocketConsumer, withPosition, type LayerMessage } from 'switchboard';
 import { guestNameOf } from '../accounts/guest-identity.js';
 import type { ChatMessageRepository } from '../db/messages.js';
+import type { RoomDirectory } from './room-directory.js';
 import { isValidRoomName, normalizeRoomName, roomGroup } from './room-name.js';
 
 // Guest names live with their signed cookie; re-exported for the chat's users.
@@ -91,10 +92,16 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   /** Where messages are stored and history read; `null`: neither (see {@link ChatConsumer.withHistory}). */
   static messages: ChatMessageRepository | null = null;
 
-  /** A subclass that stores messages in `messages` and sends the last ones on open. */
-  static withHistory(messages: ChatMessageRepository): typeof ChatConsumer {
+  /** Where open rooms are counted for the `/chat/` index; `null`: nowhere. */
+  static rooms: RoomDirectory | null = null;
+
+  /**
+   * A subclass that stores messages in `messages` and sends the last ones on open, and counts its
+   * connections in `rooms` (the `/chat/` page's list of open rooms) when given.
+   */
+  static withHistory(messages: ChatMessageRepository, rooms: RoomDirectory | null = null): typeof ChatConsumer {
     const configured = class extends ChatConsumer {};
-    Object.defineProperties(configured, { messages: { value: messages }, name: { value: 'ChatConsumer' } });
+    Object.defineProperties(configured, { messages: { value: messages }, rooms: { value: rooms }, name: { value: 'ChatConsumer' } });
     return configured;
   }
 
@@ -124,6 +131,9 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
   /** Highest stored id sent in the history: live events up to it were already shown. */
   #historyUntil = 0;
 
+  /** Whether this connection is counted in the room directory. */
+  #listed = false;
+
   /** The room as stored: the name (NFC), or `chat_room` for seed 002's single room. */
   get #room(): string {
     return normalizeRoomName(this.scope.urlRoute.kwargs.roomName) ?? 'chat_room';
@@ -147,6 +157,7 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
       this.close(CloseCode.UNAUTHORIZED, 'members only: log in to enter this room');
       return;
     }
+    await this.#list(true);
     // A page that comes back with `since` gets what it missed; stored messages only when that
     // failed (it was told `recovered: false` and clears its list) or on a fresh open.
     const recovery = await this.recoverHistory();
@@ -158,6 +169,23 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }> {
         this.sendJson({ message: m.message, username: m.username });
         this.#historyUntil = m.id;
       }
+    }
+  }
+
+  override async disconnect(_code: number): Promise<void> {
+    await this.#list(false);
+  }
+
+  /** Counts this connection in the room directory, or stops; a store failure only costs the listing. */
+  async #list(enter: boolean): Promise<void> {
+    const rooms = (this.constructor as typeof ChatConsumer).rooms;
+    if (rooms === null || this.#listed === enter) return;
+    this.#listed = enter;
+    try {
+      if (enter) await rooms.enter(this.#room, this.channelName);
+      else await rooms.leave(this.#room, this.channelName);
+    } catch (err) {
+      this.logger.warn({ err, room: this.#room }, 'chat: the room directory (presence) failed; the /chat/ list may be off');
     }
   }
 

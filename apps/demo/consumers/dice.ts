@@ -39,6 +39,7 @@ import { randomInt } from 'node:crypto';
 import { BadRequestError, JsonWebsocketConsumer, type ConsumerInit, type LayerMessage, type Scope } from 'switchboard';
 import { currentPlayer, winner, type GameChange, type GameResult, type GameState, type PlayerIdentity } from '../game/game-state.js';
 import type { GameStore } from '../game/game-store.js';
+import type { RoomDirectory } from './room-directory.js';
 import { isValidRoomName, normalizeRoomName, roomGroup } from './room-name.js';
 // Guest names are the chat's: one signed cookie, one name per visitor across the demo.
 import { guestNameOf } from '../accounts/guest-identity.js';
@@ -177,6 +178,9 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   /** Where rooms live; bound by {@link makeDiceGameConsumer}. */
   static store: GameStore | null = null;
 
+  /** Where open rooms are counted for the `/game/` index; `null`: nowhere. */
+  static rooms: RoomDirectory | null = null;
+
   /** Refused actions are error frames; players click a lot, so allow more of them than 5. */
   override badFrameLimit = 50;
 
@@ -218,6 +222,7 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
     this.accept();
     openConnections.set(this.#connectionKey, (openConnections.get(this.#connectionKey) ?? 0) + 1);
     this.#counted = true;
+    await this.#list('enter');
     const gameStatus = gameStatusOf(state);
     // Before any roll, a die for the greeting as the seed casts one; it moves no one.
     const position = state.lastRoll?.die ?? randomInt(1, 7);
@@ -290,8 +295,20 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
     for (const frame of event.frames) this.sendJson(frame);
   }
 
+  /** Counts this connection in the room directory, or stops; a store failure only costs the listing. */
+  async #list(how: 'enter' | 'leave'): Promise<void> {
+    const rooms = (this.constructor as typeof DiceGameConsumer).rooms;
+    if (rooms === null) return;
+    try {
+      await rooms[how](this.room, this.channelName);
+    } catch (err) {
+      this.logger.warn({ err, room: this.room }, 'dice: the room directory (presence) failed; the /game/ list may be off');
+    }
+  }
+
   override async disconnect(_code: number): Promise<void> {
     if (!this.#counted) return;
+    await this.#list('leave');
     this.#counted = false;
     const key = this.#connectionKey;
     const left = (openConnections.get(key) ?? 1) - 1;
@@ -315,10 +332,14 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }> {
   }
 }
 
-/** A {@link DiceGameConsumer} bound to `store`, for `path('ws/game/<room>/', makeDiceGameConsumer(store))`. */
-export function makeDiceGameConsumer(store: GameStore): typeof DiceGameConsumer {
+/**
+ * A {@link DiceGameConsumer} bound to `store`, for `path('ws/game/<room>/', makeDiceGameConsumer(store))`;
+ * its connections are counted in `rooms` (the `/game/` page's list) when given.
+ */
+export function makeDiceGameConsumer(store: GameStore, rooms: RoomDirectory | null = null): typeof DiceGameConsumer {
   const bound = class extends DiceGameConsumer {
     static override store: GameStore | null = store;
+    static override rooms: RoomDirectory | null = rooms;
   };
   Object.defineProperty(bound, 'name', { value: 'DiceGameConsumer' });
   return bound;
