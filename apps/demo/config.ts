@@ -91,7 +91,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'SECRET_KEY',
     default: 'generated (data/secret-key)',
-    meaning: `signs CSRF tokens (HMAC-SHA256 of the session id), at least ${MIN_SECRET_KEY_CHARS} characters; unset: generated at first start and stored with mode 0600; every process of one site needs the same key`,
+    meaning: `signs CSRF tokens (HMAC-SHA256 of the session id, or of the sb_csrf cookie before a log-in) and guest names, at least ${MIN_SECRET_KEY_CHARS} characters; unset: generated at first start and stored with mode 0600; every process of one site needs the same key`,
   },
   {
     name: 'ALLOWED_ORIGINS',

@@ -41,9 +41,6 @@ export const DEFAULT_ACCOUNT_RATE_LIMITS: AccountRateLimits = Object.freeze({
   signUpPerIp: { limit: 10, windowMs: 600_000 },
 });
 
-/** How long a session lives without a log-in (it only carries the CSRF token): one day. */
-export const ANONYMOUS_SESSION_TTL_MS = 24 * 3600 * 1000;
-
 /** How often expired sessions (and their `logged_in_users` rows) are deleted: hourly. */
 export const SESSION_PURGE_INTERVAL_MS = 3600 * 1000;
 

@@ -2,8 +2,9 @@
  * The account pages at the seed's paths (seed 003): `/sign_up/`, `/log_in/`, `/log_out/`,
  * `/users/`. Django's auth views, rebuilt:
  *
- * - Every form carries a CSRF token (csrf.ts); a post without the right one gets the 403 page
- *   (`SB_ERR_CSRF`) before anything else is looked at.
+ * - Every form carries a CSRF token (csrf.ts: bound to the session, or for an anonymous visitor
+ *   to the `sb_csrf` cookie, so showing a form writes no session row); a post without the right
+ *   one gets the 403 page (`SB_ERR_CSRF`) before anything else is looked at, and changes nothing.
  * - Log-in: rate-limited per client IP and per username (429 with `Retry-After`,
  *   `SB_ERR_TOO_MANY_ATTEMPTS`); a wrong password and an unknown user get the same page, status
  *   (401) and timing (`UserRepository.authenticate` verifies a dummy hash for unknown users);
@@ -24,7 +25,7 @@ import { InvalidPasswordError, InvalidUsernameError, MIN_PASSWORD_LENGTH, USERNA
 import type { Accounts } from './accounts.js';
 import { isValidCsrfToken, CSRF_FIELD } from './csrf.js';
 import { CsrfError, LoginFailedError, PasswordsDifferError, TooManyAttemptsError } from './errors.js';
-import { formToken, setSessionCookie, visitorOf, type Visitor } from './http-session.js';
+import { csrfBinding, formToken, setSessionCookie, visitorOf, type Visitor } from './http-session.js';
 
 /**
  * Renders `view` inside the layout with `status`; fills in the layout's `username` (the visitor's
@@ -87,7 +88,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
    */
   async function refuseWithoutCsrf(request: FastifyRequest, reply: FastifyReply, form: Record<string, string>): Promise<boolean> {
     const visitor = await visitorOf(request, accounts);
-    if (isValidCsrfToken(accounts.secretKey, visitor.session.key, form[CSRF_FIELD])) return false;
+    if (isValidCsrfToken(accounts.secretKey, await csrfBinding(request, accounts), form[CSRF_FIELD])) return false;
     const err = new CsrfError('The form’s security token is missing or out of date. Go back, reload the form and send it again.');
     logger.warn({ code: err.code, url: request.url, ip: request.ip, hasSession: visitor.session.key !== null }, 'accounts: form post refused (CSRF token)');
     await page(request, reply, 403, 'error', { title: 'Forbidden', status: 403, heading: 'Forbidden', message: `${err.message} (${err.code})`, back: { href: request.url, label: 'Reload the form' }, account: account(visitor) });

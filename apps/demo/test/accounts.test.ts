@@ -55,36 +55,54 @@ describe('demo accounts over HTTP and WebSocket', () => {
     await demo.close();
   });
 
-  it('signs up, then logs in with a rotated, HttpOnly, SameSite=Lax session cookie', async () => {
+  it('signs up and logs in; the forms bind their token to an HttpOnly, SameSite=Lax cookie, the log-in creates the session', async () => {
     const a = agent();
     const name = uniqueName('ann');
     const first = await a.get('/sign_up/');
-    const setCookie = first.headers.getSetCookie().find((c) => c.startsWith('sessionid='));
-    assert.ok(setCookie, 'the form page set a session for its CSRF token');
-    assert.match(setCookie, /HttpOnly/);
-    assert.match(setCookie, /SameSite=Lax/);
+    const csrfCookie = first.headers.getSetCookie().find((c) => c.startsWith('sb_csrf='));
+    assert.ok(csrfCookie, 'the form page set the cookie its CSRF token is bound to');
+    assert.match(csrfCookie, /HttpOnly/);
+    assert.match(csrfCookie, /SameSite=Lax/);
+    assert.ok(!first.headers.getSetCookie().some((c) => c.startsWith('sessionid=')), 'no session for showing a form');
     assert.ok(first.headers.getSetCookie().some((c) => c.startsWith('sb_guest=')), 'and the guest cookie beside it');
     const signUp = await a.signUp(name, PASSWORD);
     assert.equal(signUp.status, 303);
     assert.equal(signUp.headers.get('location'), `/log_in/?username=${name}`);
     const form = await a.get(`/log_in/?username=${name}`);
-    assert.equal(form.headers.getSetCookie().length, 0, 'the session is reused, no new cookie');
+    assert.equal(form.headers.getSetCookie().length, 0, 'the cookie is reused, no new one');
     assert.match(await form.text(), new RegExp(`value="${name}"`));
-    const anonymous = a.cookies.get('sessionid')!;
+    assert.equal(a.cookies.has('sessionid'), false);
 
+    // A session id planted before the log-in (fixation) is not the one logged in.
+    const planted = 'A'.repeat(43);
+    a.cookies.set('sessionid', planted);
     const login = await a.logIn(name, PASSWORD);
     assert.equal(login.status, 303);
     assert.equal(login.headers.get('location'), '/users/');
-    const rotated = a.cookies.get('sessionid')!;
-    assert.notEqual(rotated, anonymous, 'the session id is rotated at log-in');
+    const session = a.cookies.get('sessionid')!;
+    assert.notEqual(session, planted, 'a fresh session id at log-in');
     const page = await a.get('/users/');
     assert.equal(page.status, 200);
     assert.match(await page.text(), new RegExp(`<li data-username="${name}"`));
+  });
 
-    // The pre-login key is dead: a fixated session gains nothing.
-    const stale = new Agent(demo.url);
-    stale.cookies.set('sessionid', anonymous);
-    assert.equal((await stale.get('/users/')).status, 303);
+  it('writes no session row for showing the forms to visitors without cookies (issue 10 item 4)', async () => {
+    const count = async () => Number((await demo.database.db.selectFrom('sessions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    for (let i = 0; i < 100; i++) {
+      for (const path of ['/log_in/', '/sign_up/']) {
+        const res = await fetch(new URL(path, demo.url));
+        assert.equal(res.status, 200);
+        assert.match(await res.text(), /name="csrf_token" value="[A-Za-z0-9_-]{43}"/);
+      }
+    }
+    assert.equal(await count(), before, '200 cookie-less form pages, no new session row');
+    // A token from one visitor's cookie is not another's.
+    const [x, y] = [agent(), agent()];
+    const token = await x.token('/log_in/');
+    await y.get('/log_in/');
+    assert.equal((await y.post('/log_in/', { csrf_token: token, username: 'nobody', password: PASSWORD })).status, 403);
+    assert.equal((await x.post('/log_in/', { csrf_token: token, username: 'nobody', password: PASSWORD })).status, 401, 'its own visitor passes the CSRF check');
   });
 
   it('shows sign-up errors on the form with their codes, the input escaped', async () => {

@@ -27,7 +27,8 @@ import {
 import { waitFor } from 'switchboard/testing';
 
 const skip = chromiumSkip;
-const BUNDLE = new URL('../../public/switchboard-client.js', import.meta.url);
+// The framework's one-file browser bundle, as the demo serves it (systems-http.ts clientSdkFiles).
+const BUNDLE = new URL(import.meta.resolve('switchboard/client/bundle'));
 
 /** Echoes `{echo}`; `{close: code}` makes the server close the connection with that code. */
 class EchoConsumer extends JsonWebsocketConsumer {
