@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import { Eta } from 'eta';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ChannelLayer } from 'switchboard';
 import type { Accounts } from './accounts/accounts.js';
 import { processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
@@ -68,6 +69,12 @@ const SYSTEMS: readonly SystemLink[] = [
 const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/** `TRUST_PROXY` as Fastify takes it; a hop count as proxy-addr's "trust the first n hops". */
+function fastifyTrustProxy(value: boolean | number | readonly string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return typeof value === 'boolean' ? value : [...value];
+}
+
 /** Options of {@link createHttpApp}. */
 export interface HttpAppOptions {
   /** Directory holding `views/` and `public/`. Default: the demo's own. */
@@ -93,6 +100,11 @@ export interface HttpAppOptions {
   guests?: GuestIdentity;
   /** The open chat and dice rooms the index pages list. Default: none listed. */
   rooms?: { chat: RoomDirectory; game: RoomDirectory };
+  /**
+   * Fastify's `trustProxy` (the demo's `TRUST_PROXY`): whose `X-Forwarded-*` headers decide
+   * `request.ip` (rate limits) and `request.protocol` (Secure cookies). Default `false`.
+   */
+  trustProxy?: boolean | number | readonly string[];
 }
 
 /**
@@ -110,7 +122,9 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   const root = options.root ?? demoRoot();
   const eta = new Eta({ views: join(root, 'views'), autoEscape: true, cache: true });
   // Longer than any valid room name, so an over-long name gets the 400 page rather than a 404.
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1000 } });
+  const trustProxy = options.trustProxy ?? false;
+  const fastifyOptions: FastifyHttpOptions<Server> = { logger: false, routerOptions: { maxParamLength: 1000 }, trustProxy: fastifyTrustProxy(trustProxy) };
+  const app = Fastify(fastifyOptions);
 
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -28,7 +28,16 @@ export interface AttemptLimit {
 export interface AccountRateLimits {
   /** Log-in posts per client IP. Default 20 per minute. */
   readonly loginPerIp: AttemptLimit;
-  /** Log-in posts per username (any IP; reset by a successful log-in). Default 5 per minute. */
+  /**
+   * Log-in posts per (username, client IP); reset by a successful log-in from that IP. Default 5
+   * per minute: guessing from one address is slow, and it locks out only that address.
+   */
+  readonly loginPerUsernameIp: AttemptLimit;
+  /**
+   * Log-in posts per username from all addresses together: the softer limit that still bounds a
+   * guesser spread over many addresses, high enough that one attacker's address cannot lock the
+   * owner out (OWASP Authentication Cheat Sheet, "Account Lockout"). Default 50 per 15 minutes.
+   */
   readonly loginPerUsername: AttemptLimit;
   /** Sign-up posts per client IP. Default 10 per 10 minutes. */
   readonly signUpPerIp: AttemptLimit;
@@ -37,7 +46,8 @@ export interface AccountRateLimits {
 /** Defaults of {@link AccountRateLimits} (OWASP Authentication Cheat Sheet, "Login Throttling"). */
 export const DEFAULT_ACCOUNT_RATE_LIMITS: AccountRateLimits = Object.freeze({
   loginPerIp: { limit: 20, windowMs: 60_000 },
-  loginPerUsername: { limit: 5, windowMs: 60_000 },
+  loginPerUsernameIp: { limit: 5, windowMs: 60_000 },
+  loginPerUsername: { limit: 50, windowMs: 900_000 },
   signUpPerIp: { limit: 10, windowMs: 600_000 },
 });
 
@@ -66,6 +76,7 @@ export interface AccountsOptions {
 /** The limiters of the account forms. */
 export interface AccountLimiters {
   readonly loginPerIp: AnyRateLimiter;
+  readonly loginPerUsernameIp: AnyRateLimiter;
   readonly loginPerUsername: AnyRateLimiter;
   readonly signUpPerIp: AnyRateLimiter;
 }
@@ -101,13 +112,23 @@ export interface Accounts {
 async function createLimiters(limits: AccountRateLimits, redis: AccountsOptions['redis'], logger: Logger): Promise<{ limiters: AccountLimiters; close(): Promise<void> }> {
   if (redis === undefined) {
     return {
-      limiters: { loginPerIp: new RateLimiter(limits.loginPerIp), loginPerUsername: new RateLimiter(limits.loginPerUsername), signUpPerIp: new RateLimiter(limits.signUpPerIp) },
+      limiters: {
+        loginPerIp: new RateLimiter(limits.loginPerIp),
+        loginPerUsernameIp: new RateLimiter(limits.loginPerUsernameIp),
+        loginPerUsername: new RateLimiter(limits.loginPerUsername),
+        signUpPerIp: new RateLimiter(limits.signUpPerIp),
+      },
       close: async () => {},
     };
   }
   const { RedisRateLimiter } = await import('switchboard/layers/redis');
   const make = (name: string, limit: AttemptLimit) => new RedisRateLimiter({ ...limit, name, url: redis.url, prefix: redis.prefix, logger });
-  const limiters = { loginPerIp: make('login-ip', limits.loginPerIp), loginPerUsername: make('login-username', limits.loginPerUsername), signUpPerIp: make('sign-up-ip', limits.signUpPerIp) };
+  const limiters = {
+    loginPerIp: make('login-ip', limits.loginPerIp),
+    loginPerUsernameIp: make('login-username-ip', limits.loginPerUsernameIp),
+    loginPerUsername: make('login-username', limits.loginPerUsername),
+    signUpPerIp: make('sign-up-ip', limits.signUpPerIp),
+  };
   return {
     limiters,
     close: async () => {

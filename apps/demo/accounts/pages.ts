@@ -5,8 +5,10 @@
  * - Every form carries a CSRF token (csrf.ts: bound to the session, or for an anonymous visitor
  *   to the `sb_csrf` cookie, so showing a form writes no session row); a post without the right
  *   one gets the 403 page (`SB_ERR_CSRF`) before anything else is looked at, and changes nothing.
- * - Log-in: rate-limited per client IP and per username (429 with `Retry-After`,
- *   `SB_ERR_TOO_MANY_ATTEMPTS`); a wrong password and an unknown user get the same page, status
+ * - Log-in: rate-limited per client IP, per (username, client IP), and more softly per username
+ *   from all addresses (429 with `Retry-After`, `SB_ERR_TOO_MANY_ATTEMPTS`), so wrong passwords
+ *   from one address do not lock the owner out elsewhere (the client IP is `request.ip`: the
+ *   proxy's `X-Forwarded-For` only with `TRUST_PROXY`); a wrong password and an unknown user get the same page, status
  *   (401) and timing (`UserRepository.authenticate` verifies a dummy hash for unknown users);
  *   success rotates the session id (`login()`), sets the HttpOnly, SameSite=Lax cookie and
  *   redirects (303) to `next` (a local path) or `/users/`.
@@ -179,10 +181,17 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
     const byIp = await limits.loginPerIp.consume(request.ip);
     if (!byIp.allowed) return logInPage(request, reply, 429, username, next, shown(tooMany(reply, byIp.retryAfterMs)));
     const usernameKey = username.toLowerCase();
-    const byName = await limits.loginPerUsername.consume(usernameKey);
-    if (!byName.allowed) {
-      logger.warn({ ip: request.ip, username: usernameKey }, 'accounts: log-in attempts for this username over the limit');
-      return logInPage(request, reply, 429, username, next, shown(tooMany(reply, byName.retryAfterMs)));
+    // The username and IP are joined with a character neither may contain.
+    const pairKey = `${usernameKey}\n${request.ip}`;
+    for (const [limiter, what] of [
+      [limits.loginPerUsernameIp, 'this username from this address'],
+      [limits.loginPerUsername, 'this username from all addresses'],
+    ] as const) {
+      const verdict = await limiter.consume(limiter === limits.loginPerUsernameIp ? pairKey : usernameKey);
+      if (!verdict.allowed) {
+        logger.warn({ ip: request.ip, username: usernameKey }, `accounts: log-in attempts for ${what} over the limit`);
+        return logInPage(request, reply, 429, username, next, shown(tooMany(reply, verdict.retryAfterMs)));
+      }
     }
 
     const user = await accounts.users.authenticate(username, form['password']);
@@ -190,7 +199,9 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
       logger.info({ ip: request.ip }, 'accounts: log-in failed (wrong username or password)');
       return logInPage(request, reply, 401, username, next, shown(new LoginFailedError()));
     }
-    await limits.loginPerUsername.reset(usernameKey);
+    // The owner got in from here: this address starts over. The all-addresses count does not: a
+    // guesser elsewhere keeps their count when the owner logs in.
+    await limits.loginPerUsernameIp.reset(pairKey);
     const visitor = await visitorOf(request, accounts);
     const session = await login({ session: visitor.session }, { id: user.id, username: user.username, isAuthenticated: true }, { store: accounts.sessions, signals: accounts.signals });
     setSessionCookie(request, reply, session.key);

@@ -46,7 +46,7 @@ describe('demo accounts over HTTP and WebSocket', () => {
   before(async () => {
     demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }), {
       secretKey: 'test-secret-key-0123456789abcdefghijkl',
-      accounts: { scrypt: FAST_SCRYPT, rateLimits: { loginPerUsername: { limit: 3, windowMs: 60_000 }, loginPerIp: { limit: 1000, windowMs: 60_000 } } },
+      accounts: { scrypt: FAST_SCRYPT, rateLimits: { loginPerUsernameIp: { limit: 3, windowMs: 60_000 }, loginPerIp: { limit: 1000, windowMs: 60_000 } } },
     });
   });
 
@@ -208,7 +208,7 @@ describe('demo accounts over HTTP and WebSocket', () => {
       }
     }
     assert.deepEqual(statuses, [401, 401, 401, 429]);
-    // The right password is refused too until the bucket refills: the limit is per username.
+    // The right password is refused too from this address until the bucket refills.
     assert.equal((await a.logIn(name, PASSWORD)).status, 429);
   });
 
@@ -367,6 +367,63 @@ describe('demo error codes', () => {
     ];
     for (const err of errors) assert.equal(rows.get(err.code), err.constructor.name, `${err.code} in docs/errors.md`);
     assert.equal(rows.size, errors.length, 'the table lists codes the demo does not have');
+  });
+});
+
+describe('log-in limits and cookies behind a proxy (TRUST_PROXY)', () => {
+  let proxied: RunningDemo;
+  let direct: RunningDemo;
+  const options = {
+    secretKey: 'test-secret-key-0123456789abcdefghijkl',
+    accounts: { scrypt: FAST_SCRYPT, rateLimits: { loginPerUsernameIp: { limit: 3, windowMs: 60_000 }, loginPerUsername: { limit: 6, windowMs: 60_000 }, loginPerIp: { limit: 1000, windowMs: 60_000 } } },
+  };
+  before(async () => {
+    proxied = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', TRUST_PROXY: '127.0.0.1' }), options);
+    direct = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }), options);
+  });
+  after(async () => {
+    await proxied.close();
+    await direct.close();
+  });
+
+  /** An agent whose requests come through the proxy from `ip`. */
+  const from = (demo: RunningDemo, ip: string): Agent => {
+    const a = new Agent(demo.url);
+    a.headers = { 'x-forwarded-for': ip };
+    return a;
+  };
+
+  it('locks a username out per address, so wrong passwords from one address do not lock the owner out elsewhere', async () => {
+    const name = uniqueName('own');
+    await proxied.accounts.users.create(name, PASSWORD);
+    const guesser = from(proxied, '203.0.113.7');
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await guesser.logIn(name, 'not the password')).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+    assert.equal((await guesser.logIn(name, PASSWORD)).status, 429, 'that address waits, even with the password');
+    assert.equal((await from(proxied, '198.51.100.20').logIn(name, PASSWORD)).status, 303, 'the owner, elsewhere, gets in');
+  });
+
+  it('keeps a softer limit per username across addresses', async () => {
+    const name = uniqueName('spr');
+    await proxied.accounts.users.create(name, PASSWORD);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 7; i++) statuses.push((await from(proxied, `192.0.2.${i}`).logIn(name, 'not the password')).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429], 'six guesses from six addresses, then the username waits');
+  });
+
+  it('marks cookies Secure behind a TLS proxy only when TRUST_PROXY trusts it, and counts the forwarded client only then', async () => {
+    const secureCookies = async (demo: RunningDemo): Promise<string[]> => (await fetch(new URL('/log_in/', demo.url), { headers: { 'x-forwarded-proto': 'https' } })).headers.getSetCookie();
+    const behindTls = await secureCookies(proxied);
+    assert.ok(behindTls.length >= 2, 'the form page sets the guest and CSRF cookies');
+    for (const cookie of behindTls) assert.match(cookie, /; Secure/i, cookie);
+    for (const cookie of await secureCookies(direct)) assert.doesNotMatch(cookie, /; Secure/i, cookie);
+    // Without TRUST_PROXY a forged X-Forwarded-For does not buy fresh attempts: the socket's address counts.
+    const name = uniqueName('dir');
+    await direct.accounts.users.create(name, PASSWORD);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 4; i++) statuses.push((await from(direct, `192.0.2.${i}`).logIn(name, 'not the password')).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
   });
 });
 
