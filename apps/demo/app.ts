@@ -145,7 +145,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
     // The index pages list the rooms with people in them, from presence (shared across processes on Redis).
     const rooms = { chat: new RoomDirectory(presence, CHAT_ROOMS_GROUP), game: new RoomDirectory(presence, GAME_ROOMS_GROUP) };
-    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream, guests, rooms, trustProxy: config.trustProxy });
+    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream, guests, rooms, trustProxy: config.trustProxy, logger });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
     // GET /metrics; the server's counters join it below, once the server exists.
     const metrics = registerMetricsApi(http, { apiKey: apiKey.key });

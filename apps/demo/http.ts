@@ -12,7 +12,8 @@ import fastifyStatic from '@fastify/static';
 import { Eta } from 'eta';
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { ChannelLayer } from 'switchboard';
+import { randomBytes } from 'node:crypto';
+import { silentLogger, type ChannelLayer, type Logger } from 'switchboard';
 import type { Accounts } from './accounts/accounts.js';
 import { processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { visitorOf } from './accounts/http-session.js';
@@ -105,6 +106,8 @@ export interface HttpAppOptions {
    * `request.ip` (rate limits) and `request.protocol` (Secure cookies). Default `false`.
    */
   trustProxy?: boolean | number | readonly string[];
+  /** Where a failing request's detail goes (a 500 page shows only its request id). Default: the accounts' logger, else none. */
+  logger?: Logger;
 }
 
 /**
@@ -123,7 +126,13 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
   const eta = new Eta({ views: join(root, 'views'), autoEscape: true, cache: true });
   // Longer than any valid room name, so an over-long name gets the 400 page rather than a 404.
   const trustProxy = options.trustProxy ?? false;
-  const fastifyOptions: FastifyHttpOptions<Server> = { logger: false, routerOptions: { maxParamLength: 1000 }, trustProxy: fastifyTrustProxy(trustProxy) };
+  // Request ids: short and random, quoted on error pages and in the log line with the detail.
+  const fastifyOptions: FastifyHttpOptions<Server> = {
+    logger: false,
+    routerOptions: { maxParamLength: 1000 },
+    trustProxy: fastifyTrustProxy(trustProxy),
+    genReqId: () => randomBytes(6).toString('base64url'),
+  };
   const app = Fastify(fastifyOptions);
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -212,6 +221,20 @@ export async function createHttpApp(options: HttpAppOptions = {}): Promise<Fasti
 
   // Browsers ask for it on every first visit; answer without an error page or a 404 in the log.
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
+
+  // A failing request (a database fault, EMFILE, a bug): the detail goes to the log with the
+  // request id; the visitor gets a plain page with that id and nothing of the error's text
+  // (issue 10 item 6: `relation "sessions" does not exist` and file paths reached pages).
+  // Fastify's own client errors (400 bad body, 413 too large, 415) keep their status, in words.
+  const errorLogger = options.logger ?? accounts?.logger ?? silentLogger();
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) errorLogger.error({ err, reqId: request.id, url: request.url }, `HTTP ${request.method} ${request.url.split('?')[0]} failed (request ${request.id})`);
+    const heading = status === 500 ? 'Something went wrong' : status === 413 ? 'Too large' : 'Bad request';
+    const message = status === 500 ? `The server could not answer this request. Try again in a moment; if it keeps failing, quote request id ${request.id}.` : `The request could not be read (HTTP ${status}, request id ${request.id}).`;
+    // Plain: rendering the layout would look the visitor up in the database that may be failing.
+    return reply.code(status).type('text/html; charset=utf-8').header('x-request-id', request.id).send(eta.render('error-plain', { status, heading, message, requestId: request.id }));
+  });
 
   app.setNotFoundHandler((request, reply) =>
     errorPage(request, reply, 404, 'Not found', `Nothing lives at ${request.url.split('?')[0]}.`, { href: '/', label: 'Home' }),

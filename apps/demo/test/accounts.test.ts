@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { ConfigError, SwitchboardError } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 import * as accountErrors from '../accounts/errors.js';
@@ -485,6 +486,35 @@ describe('switchboard createuser', () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a failing request (issue 10 item 6)', () => {
+  it('answers a plain 500 page with a request id, and logs the detail under that id', async () => {
+    const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const capture = (fields: object | string, message?: string): void => {
+      if (typeof fields === 'string') lines.push({ fields: {}, message: fields });
+      else lines.push({ fields: fields as Record<string, unknown>, message: message ?? '' });
+    };
+    const logger = { trace: capture, debug: capture, info: capture, warn: capture, error: capture, fatal: capture, child: () => logger };
+    const demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }), { secretKey: 'test-secret-key-0123456789abcdefghijkl', logger });
+    try {
+      // A database fault: the table the session lookup reads is gone.
+      await sql`DROP TABLE logged_in_users`.execute(demo.database.db);
+      await sql`DROP TABLE sessions`.execute(demo.database.db);
+      const res = await fetch(new URL('/users/', demo.url), { headers: { cookie: `sessionid=${'A'.repeat(43)}` } });
+      assert.equal(res.status, 500);
+      const html = await res.text();
+      const id = res.headers.get('x-request-id');
+      assert.match(id ?? '', /^[A-Za-z0-9_-]{8}$/);
+      assert.ok(html.includes(id!), 'the page quotes the request id');
+      for (const leak of ['sessions', 'no such table', 'SqliteError', 'node_modules', '/work/', 'at ']) assert.ok(!html.includes(leak), `the page leaks ${JSON.stringify(leak)}`);
+      const logged = lines.find((l) => l.fields['reqId'] === id);
+      assert.ok(logged, 'a log line with the request id');
+      assert.match(String((logged.fields['err'] as Error).message), /no such table: sessions/);
+    } finally {
+      await demo.close().catch(() => undefined);
     }
   });
 });
