@@ -180,6 +180,14 @@ describe('ChatConsumer', () => {
     assert.equal(await other.receiveNothing(), true, "房间2 got nothing");
   });
 
+  it('closes a guest with 4401 in a members-only room, whatever the case of its name', async () => {
+    for (const room of ['members-club', 'Members-club', 'MEMBERS-x']) {
+      const c = new WebsocketCommunicator(app, `/ws/chat/${room}/`, { channelLayer: layer });
+      assert.equal((await c.connect()).accepted, true);
+      assert.equal((await c.receiveClose()).code, 4401, room);
+    }
+  });
+
   it('answers 404 for a path outside the chat routes', async () => {
     const c = new WebsocketCommunicator(app, '/ws/chat/lobby/extra/', { channelLayer: layer });
     assert.deepEqual(await c.connect(), { accepted: false, status: 404 });

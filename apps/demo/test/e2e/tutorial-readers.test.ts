@@ -271,6 +271,43 @@ describe('the demo as the tutorials\' readers meet it', { skip: chromiumSkip }, 
     }
   });
 
+  it('says when a message is over 2,000 characters instead of cutting it, and sends nothing', async () => {
+    const c = await context();
+    const page = await open(c, '/chat/long-lines/');
+    await page.waitForSelector('#chat[data-state="open"]');
+    const long = 'x'.repeat(2001);
+    await page.fill('#chat-message-input', long);
+    assert.equal((await page.inputValue('#chat-message-input')).length, 2001, 'nothing was cut');
+    assert.match((await page.textContent('#chat-char-count')) ?? '', /2001 \/ 2000 characters: 1 too many/);
+    assert.equal(await page.isDisabled('#chat-message-submit'), true);
+    await page.press('#chat-message-input', 'Enter');
+    assert.match((await page.textContent('#chat-status')) ?? '', /not sent: the message has 2001 characters, at most 2000/);
+    assert.equal((await page.inputValue('#chat-message-input')).length, 2001, 'the text stays to be shortened');
+    await page.fill('#chat-message-input', 'y'.repeat(2000));
+    await page.press('#chat-message-input', 'Enter');
+    await waitFor(async () => (await page.inputValue('#chat-log')).includes('y'.repeat(2000)), { timeoutMs: 5_000, message: '2,000 characters go through' });
+    assert.equal((await page.inputValue('#chat-log')).includes('x'.repeat(2000)), false, 'the long one was never sent');
+  });
+
+  it('shows the dice board: a start square and 20 more, with each player\'s token where they stand', async () => {
+    const c = await context();
+    const page = await open(c, '/game/board-room/');
+    await page.waitForSelector('#game[data-state="open"]');
+    assert.equal(await page.locator('#game-board li').count(), 21);
+    assert.equal(await page.isVisible('#game-players-empty'), true, 'an empty state before anyone joins');
+    await page.click('#game-join');
+    await page.waitForSelector('#game-board li[data-square="0"] .token.you');
+    await page.click('#game-roll');
+    const square = await waitFor(async () => {
+      const at = await page.locator('#game-board li:has(.token.you)').getAttribute('data-square');
+      return at !== '0' && at;
+    }, { timeoutMs: 5_000, message: 'the token moved' });
+    assert.ok(Number(square) >= 1 && Number(square) <= 6);
+    assert.match((await page.textContent('#game-die')) ?? '', /^[1-6]$/);
+    const index = await open(c, '/game/');
+    assert.ok(await index.isVisible('#room-list a[data-room="board-room"]'), 'the room is listed on /game/');
+  });
+
   it('keeps its own pages connecting when ALLOWED_ORIGINS names one other origin', async () => {
     const widened = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ALLOWED_ORIGINS: 'https://tutorial.example' }), { secretKey: SECRET });
     try {
