@@ -54,14 +54,21 @@ describe('every page at 390 px and 1280 px', { skip: chromiumSkip }, () => {
     await demo.accounts.users.create('alice', PASSWORD);
     browser = await launchChromium();
     await mkdir(SHOTS, { recursive: true });
-    // Somebody in two rooms, so the index pages have a list to show.
+    // Somebody in two rooms, who said hello and rolled once, so the pages have something to show.
     const other = await browser.newContext();
     contexts.push(other);
-    for (const path of ['/chat/lobby/', '/game/lobby/']) {
-      const page = await other.newPage();
-      await page.goto(new URL(path, demo.url).href);
-      await page.waitForSelector('[data-state="open"]');
-    }
+    const chat = await other.newPage();
+    await chat.goto(new URL('/chat/lobby/', demo.url).href);
+    await chat.waitForSelector('#chat[data-state="open"]');
+    await chat.fill('#chat-message-input', 'hello, anyone here? 你好');
+    await chat.press('#chat-message-input', 'Enter');
+    const game = await other.newPage();
+    await game.goto(new URL('/game/lobby/', demo.url).href);
+    await game.waitForSelector('#game[data-state="open"]');
+    await game.click('#game-join');
+    await game.waitForSelector('#game-roll:not([disabled])');
+    await game.click('#game-roll');
+    await game.waitForSelector('#game-board li:not([data-square="0"]) .token');
   });
 
   after(async () => {
