@@ -3,10 +3,11 @@
  * pages, WebSocket routes and one Switchboard server. `demo/server.ts` runs it from the command
  * line; tests start it on port 0.
  */
-import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type OriginPattern, type PresenceStore } from 'switchboard';
+import { getChannelLayer, InMemoryHistoryStore, InMemoryPresenceStore, ProtocolTypeRouter, silentLogger, SwitchboardServer, type ChannelLayer, type HistoryStore, type Logger, type PresenceStore } from 'switchboard';
 import { registerSwitchboardMetrics } from 'switchboard/metrics';
 import { createAccounts, type AccountRateLimits, type Accounts } from './accounts/accounts.js';
-import { allowedOriginPatterns } from './accounts/origin-check.js';
+import { GuestIdentity } from './accounts/guest-identity.js';
+import { CHAT_ROOMS_GROUP, GAME_ROOMS_GROUP, RoomDirectory } from './consumers/room-directory.js';
 import { resolveSecretKey } from './accounts/secret-key.js';
 import { resolveApiKey, type ApiKey } from './api/api-key.js';
 import { registerMetricsApi } from './api/metrics.js';
@@ -68,8 +69,13 @@ export interface RunningDemo {
   readonly database: Database;
   /** Users, sessions, presence, limits. */
   readonly accounts: Accounts;
-  /** Origins allowed to open WebSockets (`ALLOWED_ORIGINS`, or this server's own host and port). */
-  readonly allowedOrigins: readonly OriginPattern[];
+  /** Signs and checks the guest-name cookie (on the secret key). */
+  readonly guests: GuestIdentity;
+  /**
+   * `ALLOWED_ORIGINS` as given to the server's origin check (`[]` when unset): origins allowed
+   * besides the ones that always pass (the page's own host, `localhost`, no `Origin`).
+   */
+  readonly allowedOrigins: readonly string[];
   /**
    * Graceful shutdown: stop accepting, close sockets with 1001 and wait for the consumers, then
    * close Fastify, presence, the channel layer and the database. Safe to call more than once.
@@ -103,6 +109,8 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
   let database: Database | undefined;
   let accounts: Accounts | undefined;
   let history: HistoryStore | undefined;
+  // Guest names are signed with SECRET_KEY, so every process of the site honours the same cookies.
+  const guests = new GuestIdentity(secretKey);
   try {
     database = await openDatabase(options.databaseUrl ?? config.databaseUrl, { onPoolError: (err) => logger.warn({ err }, 'database: an idle PostgreSQL connection failed; the pool replaces it') });
     logger.info({ database: database.description }, `database: ${database.dialect}, migrated`);
@@ -129,13 +137,15 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       // Log-in and sign-up budgets shared by every process, like presence.
       ...(config.channelLayerUrl ? { redis: { url: config.channelLayerUrl, prefix: redisPrefix } } : {}),
     });
-    // ALLOWED_ORIGINS is checked now; the default list needs the bound port, so it is set after listen().
-    let origins: readonly OriginPattern[] = config.allowedOrigins ? allowedOriginPatterns(config.allowedOrigins, config.host, config.port) : [];
+    // Widens the server's own origin check, which always admits the page's own host and localhost.
+    const origins = config.allowedOrigins ?? [];
     const systems = options.systems ?? loadSystemsConfig();
     // Sensor readings and dice rooms: in Redis when the layer is (every process must see the same
     // rooms and history), in memory otherwise.
     stores = await createSystemStores({ redisUrl: config.channelLayerUrl, gameBoardSize: systems.gameBoardSize });
-    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream });
+    // The index pages list the rooms with people in them, from presence (shared across processes on Redis).
+    const rooms = { chat: new RoomDirectory(presence, CHAT_ROOMS_GROUP), game: new RoomDirectory(presence, GAME_ROOMS_GROUP) };
+    http = await createHttpApp({ iot: { channelLayer, store: stores.readingsStore, apiKey: systems.iotApiKey }, accounts, wordStream: options.wordStream, guests, rooms, trustProxy: config.trustProxy, logger });
     await registerPublishApi(http, { channelLayer, apiKey: apiKey.key, logger });
     // GET /metrics; the server's counters join it below, once the server exists.
     const metrics = registerMetricsApi(http, { apiKey: apiKey.key });
@@ -143,15 +153,17 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     const router = new ProtocolTypeRouter({
       http: http.routing,
       websocket: createWebsocketApplication(
-        { readingsStore: stores.readingsStore, gameStore: stores.gameStore, wordStream: options.wordStream },
+        { readingsStore: stores.readingsStore, gameStore: stores.gameStore, wordStream: options.wordStream, gameRooms: rooms.game },
         {
           sessions: accounts.sessions,
           users: accounts.userStore,
           presence,
           messages: accounts.messages,
           statuses: accounts.statuses,
-          allowedOrigins: () => origins,
+          statusOf: accounts.statusOf,
+          chatRooms: rooms.chat,
         },
+        { guests },
       ),
     });
     server = new SwitchboardServer(router, {
@@ -160,13 +172,13 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       channelLayer,
       history,
       logger,
+      allowedOrigins: origins,
       maxPayloadBytes: config.maxPayloadBytes,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxSendQueueBytes: config.maxSendQueueBytes,
     });
     registerSwitchboardMetrics(metrics, { server, channelLayer });
     const address = await server.listen();
-    if (!config.allowedOrigins) origins = allowedOriginPatterns(undefined, config.host, address.port);
     const running = server;
     const app = http;
     const systemStores = stores;
@@ -183,6 +195,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       apiKey,
       database: db,
       accounts: acc,
+      guests,
       allowedOrigins: origins,
       close() {
         closing ??= (async () => {

@@ -40,10 +40,21 @@ export interface DemoConfig {
    */
   readonly secretKey: string | undefined;
   /**
-   * `ALLOWED_ORIGINS` split on commas (patterns checked with `parseOriginPatterns`), or `undefined`:
-   * the server's own host and port plus `localhost`, `127.0.0.1` and `[::1]` on that port.
+   * `ALLOWED_ORIGINS` split on commas (patterns checked with `parseOriginPatterns`; `null` admits
+   * `Origin: null`), or `undefined`. Origins allowed **besides** the ones that always pass: a page
+   * served by this server (its `Origin` matches the handshake's `Host`), `localhost`, `127.0.0.1`
+   * and `[::1]`, and a handshake without `Origin` (not a browser).
    */
   readonly allowedOrigins: readonly string[] | undefined;
+  /**
+   * `TRUST_PROXY`: which peers' `X-Forwarded-For` / `X-Forwarded-Proto` to believe, as Fastify's
+   * `trustProxy` takes it: `false` (unset: the socket's address is the client, and cookies are
+   * Secure only over a direct TLS connection), `true` (every peer: only behind a proxy that
+   * overwrites these headers), a number of proxy hops, or a list of proxy addresses and CIDR
+   * ranges. It decides the client IP the log-in and sign-up limits count, and whether a request
+   * came over HTTPS (Secure cookies).
+   */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
 /** Shortest `SECRET_KEY` accepted (a generated one has 43 characters: 32 random bytes, base64url). */
@@ -89,12 +100,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'SECRET_KEY',
     default: 'generated (data/secret-key)',
-    meaning: `signs CSRF tokens (HMAC-SHA256 of the session id), at least ${MIN_SECRET_KEY_CHARS} characters; unset: generated at first start and stored with mode 0600; every process of one site needs the same key`,
+    meaning: `signs CSRF tokens (HMAC-SHA256 of the session id, or of the sb_csrf cookie before a log-in) and guest names, at least ${MIN_SECRET_KEY_CHARS} characters; unset: generated at first start and stored with mode 0600; every process of one site needs the same key`,
   },
   {
     name: 'ALLOWED_ORIGINS',
     default: 'unset (own host and port, localhost)',
-    meaning: 'comma-separated origins whose pages may open WebSockets (`https://example.com`, `.example.com`, `localhost:8000`, or `*`); another `Origin` gets 403 before the upgrade; a handshake without `Origin` (not a browser) is let through',
+    meaning: "comma-separated origins whose pages may open WebSockets besides this server's own pages and localhost, which always may (`https://example.com`, `.example.com`, `localhost:8000`; `null` admits `Origin: null` from sandboxed frames and `file://` pages; `*` admits any); another `Origin` gets 403 before the upgrade; a handshake without `Origin` (not a browser) passes",
+  },
+  {
+    name: 'TRUST_PROXY',
+    default: 'unset (off)',
+    meaning: 'which proxies to believe about the client (`X-Forwarded-For`, `X-Forwarded-Proto`): `true` for any peer (only behind a proxy that overwrites these headers), a hop count such as `1`, or comma-separated proxy addresses or CIDR ranges (`10.0.0.0/8,127.0.0.1`); governs the client IP of the log-in and sign-up limits and whether cookies are `Secure` behind a TLS proxy',
   },
 ];
 
@@ -187,7 +203,30 @@ export function loadConfig(env: Env = process.env): DemoConfig {
     databaseUrl: databaseUrl(env),
     secretKey: secretKey(env),
     allowedOrigins: allowedOrigins(env),
+    trustProxy: trustProxy(env),
   };
+}
+
+/** An IPv4 or IPv6 address, optionally with a `/prefix` (checked loosely; proxy-addr checks the rest). */
+const PROXY_ADDRESS = /^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:\/[0-9]{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?:\/[0-9]{1,3})?|loopback|linklocal|uniquelocal)$/;
+
+function trustProxy(env: Env): boolean | number | readonly string[] {
+  const value = raw(env, 'TRUST_PROXY');
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (lower === 'false' || lower === '0') return false;
+  if (lower === 'true') return true;
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new ConfigError('TRUST_PROXY', `${value} hops is out of range; count the proxies in front of this server, e.g. TRUST_PROXY=1`);
+    return hops;
+  }
+  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const bad = list.find((s) => !PROXY_ADDRESS.test(s));
+  if (bad !== undefined) {
+    throw new ConfigError('TRUST_PROXY', `${JSON.stringify(bad)} is not an IP address or CIDR range; use true, a hop count (TRUST_PROXY=1) or addresses such as TRUST_PROXY=127.0.0.1,10.0.0.0/8`);
+  }
+  return list;
 }
 
 function databaseUrl(env: Env): string | undefined {

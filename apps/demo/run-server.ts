@@ -45,6 +45,7 @@ export async function runDemoServer(env: Readonly<Record<string, string | undefi
     if (err instanceof ConfigError) return fail(describe(...split(err)));
     throw err;
   }
+  // One line per request and WebSocket event in a terminal, JSON lines otherwise (logger.ts).
   const logger = createLogger({ level: config.logLevel });
   let demo: Awaited<ReturnType<typeof startDemo>>;
   try {

@@ -15,10 +15,11 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GUEST_COOKIE, isGuestName, newGuestName } from './consumers/chat.js';
+import { GUEST_COOKIE, newGuestName, processGuestIdentity, type GuestIdentity } from './accounts/guest-identity.js';
 import { SENSOR_NAME_RE } from './consumers/iot.js';
 import { DEFAULT_STREAM_OPTIONS, type TimedStreamOptions } from './consumers/words.js';
-import { ROOM_NAME_RE } from './game/game-store.js';
+import { listRooms, type RoomDirectory } from './consumers/room-directory.js';
+import { ROOM_NAME_HTML_PATTERN, isValidRoomName, normalizeRoomName, roomNameProblem } from './consumers/room-name.js';
 
 /** Renders a view (`'one'`, `'two'`, `'game'`, `'error'`) with `data` to HTML. */
 export type RenderFn = (view: string, data: Record<string, unknown>) => string | Promise<string>;
@@ -52,6 +53,13 @@ export interface SystemPagesOptions {
    * many. Default: WordStreamConsumer's (every 2000 ms, 100 words).
    */
   wordStream?: TimedStreamOptions;
+  /** The open dice rooms `/game/` lists. Default: none listed. */
+  gameRooms?: RoomDirectory;
+  /**
+   * Whether sensors can post readings, for the chart's hint: `on` (`IOT_API_KEY` set), `off`
+   * (not set: the API answers 503), `absent` (not routed). Default `absent`.
+   */
+  ingestion?: 'on' | 'off' | 'absent';
 }
 
 /** Where the browser loads Chart.js and the date adapter from. */
@@ -68,19 +76,19 @@ export const MAX_CHART_SENSORS = 8;
 const GUEST_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
 
 /**
- * The visitor's guest name: the `sb_guest` cookie when well-formed, else a new name, set as an
- * HttpOnly, SameSite=Lax cookie (one year) on `reply`; the same cookie the chat and the dice
- * consumers read. The cookie comes from the client: only its shape is trusted.
+ * The visitor's guest name: the name of the `sb_guest` cookie when its signature is right, else a
+ * new name whose signed cookie (HttpOnly, SameSite=Lax, one year) is set on `reply`; the same
+ * cookie the chat and the dice consumers read (demo/accounts/guest-identity.ts). The cookie comes
+ * from the client: a forged or unsigned one is replaced, never honoured.
  */
-export function guestName(request: FastifyRequest, reply: FastifyReply): string {
+export function guestName(request: FastifyRequest, reply: FastifyReply, identity: GuestIdentity = processGuestIdentity()): string {
   const header = request.headers.cookie;
-  // The cookie comes from the client: only a value of the guest-name shape is used.
-  const current = header ? parseCookies(header)[GUEST_COOKIE] : undefined;
-  if (isGuestName(current)) return current;
+  const current = identity.nameOf(header ? parseCookies(header)[GUEST_COOKIE] : undefined);
+  if (current !== null) return current;
   const name = newGuestName();
   reply.header(
     'set-cookie',
-    serializeCookie(GUEST_COOKIE, name, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: GUEST_COOKIE_MAX_AGE_S, secure: request.protocol === 'https' }),
+    serializeCookie(GUEST_COOKIE, identity.cookieValue(name), { path: '/', httpOnly: true, sameSite: 'lax', maxAge: GUEST_COOKIE_MAX_AGE_S, secure: request.protocol === 'https' }),
   );
   return name;
 }
@@ -160,12 +168,6 @@ function chartSensors(query: unknown, defaults: readonly string[]): string[] {
   return names.slice(0, MAX_CHART_SENSORS);
 }
 
-function roomProblem(room: string): string {
-  if (room.length === 0) return 'Enter a room name.';
-  if ([...room].length > 64) return `That room name has ${[...room].length} characters; use at most 64.`;
-  return `"${room}" is not a valid room name: use 1 to 64 letters (A-Z, a-z), digits, "_" or "-".`;
-}
-
 /** `2000` → "2 seconds", `1000` → "second", `200` → "200 ms": for "a word every …". */
 export function describeInterval(ms: number): string {
   if (ms === 1000) return 'second';
@@ -204,25 +206,28 @@ export async function registerSystemPages(app: FastifyInstance, options: SystemP
       windowPoints,
       chartJsUrl: CHART_JS_URL,
       chartAdapterUrl: CHART_ADAPTER_URL,
+      ingestion: options.ingestion ?? 'absent',
     });
   });
 
   app.get<{ Querystring: { room?: string | string[] } }>('/game/', async (request, reply) => {
     const room = request.query.room;
-    if (room === undefined) return page(request, reply, 200, 'game', { title: 'Dice game', room: '', error: null });
-    const name = (Array.isArray(room) ? (room[0] ?? '') : room).trim();
-    if (!ROOM_NAME_RE.test(name)) return page(request, reply, 400, 'game', { title: 'Dice game', room: '', roomInput: name, error: roomProblem(name) });
-    return reply.redirect(`/game/${name}/`, 303);
+    const rooms = await listRooms(options.gameRooms, '/game/');
+    if (room === undefined) return page(request, reply, 200, 'game', { title: 'Dice game', room: '', error: null, roomPattern: ROOM_NAME_HTML_PATTERN, rooms });
+    const name = normalizeRoomName((Array.isArray(room) ? (room[0] ?? '') : room).trim()) ?? '';
+    const problem = roomNameProblem(name);
+    if (problem !== null) return page(request, reply, 400, 'game', { title: 'Dice game', room: '', roomInput: name, error: problem, roomPattern: ROOM_NAME_HTML_PATTERN, rooms });
+    return reply.redirect(`/game/${encodeURIComponent(name)}/`, 303);
   });
 
   app.get<{ Params: { room: string } }>('/game/:room/', async (request, reply) => {
-    const { room } = request.params;
-    if (!ROOM_NAME_RE.test(room)) {
+    const room = normalizeRoomName(request.params.room) ?? '';
+    if (!isValidRoomName(room)) {
       return page(request, reply, 400, 'error', {
         title: 'Invalid room name',
         status: 400,
         heading: 'Invalid room name',
-        message: roomProblem(room),
+        message: roomNameProblem(room) ?? '',
         back: { href: '/game/', label: 'Choose another room' },
       });
     }

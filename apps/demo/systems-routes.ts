@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError, path, type Route } from 'switchboard';
 import type { ConfigVariable } from './config.js';
 import { DiceGameConsumer } from './consumers/dice.js';
+import type { RoomDirectory } from './consumers/room-directory.js';
 import { SensorConsumer, SimulatedSensorConsumer } from './consumers/iot.js';
 import { streamOptions, WordStreamConsumer, type TimedStreamOptions } from './consumers/words.js';
 import { createGameStore, type GameStore } from './game/game-store.js';
@@ -26,6 +27,8 @@ export interface SystemDeps {
   wordStream?: TimedStreamOptions;
   /** Simulated sensor timing; default every 2000 ms, 100 values. */
   simulatedSensor?: TimedStreamOptions;
+  /** Where open dice rooms are counted for the `/game/` page. Default: nowhere. */
+  gameRooms?: RoomDirectory;
 }
 
 /**
@@ -42,7 +45,7 @@ export function systemRoutes(deps: SystemDeps): Route[] {
     path('ws/words/', words, 'words-alias'),
     path('ws/two_url/', simulated, 'iot-simulated'),
     path('ws/iot/<sensor>/', SensorConsumer.with({ store: deps.readingsStore }), 'iot-sensor'),
-    path('ws/game/<room>/', DiceGameConsumer.with({ store: deps.gameStore }), 'dice-game'),
+    path('ws/game/<room>/', DiceGameConsumer.with({ store: deps.gameStore, rooms: deps.gameRooms ?? null }), 'dice-game'),
   ];
 }
 

@@ -12,7 +12,7 @@ import { ChatMessageRepository } from '../db/messages.js';
 import { DatabaseSessionStore } from '../db/sessions.js';
 import { DatabaseUserStore } from '../db/user-store.js';
 import { UserRepository, type ScryptParams } from '../db/users.js';
-import { LOGOUT_EVENT_TYPE, ONLINE_PRESENCE_GROUP, presenceKey, sessionGroup, type UserStatusPayload } from './connections.js';
+import { LOGOUT_EVENT_TYPE, ONLINE_PRESENCE_GROUP, USERS_GROUP, presenceKey, sessionGroup, userStatusEvent, type UserStatusPayload } from './connections.js';
 
 /** Attempts allowed per window. */
 export interface AttemptLimit {
@@ -28,7 +28,16 @@ export interface AttemptLimit {
 export interface AccountRateLimits {
   /** Log-in posts per client IP. Default 20 per minute. */
   readonly loginPerIp: AttemptLimit;
-  /** Log-in posts per username (any IP; reset by a successful log-in). Default 5 per minute. */
+  /**
+   * Log-in posts per (username, client IP); reset by a successful log-in from that IP. Default 5
+   * per minute: guessing from one address is slow, and it locks out only that address.
+   */
+  readonly loginPerUsernameIp: AttemptLimit;
+  /**
+   * Log-in posts per username from all addresses together: the softer limit that still bounds a
+   * guesser spread over many addresses, high enough that one attacker's address cannot lock the
+   * owner out (OWASP Authentication Cheat Sheet, "Account Lockout"). Default 50 per 15 minutes.
+   */
   readonly loginPerUsername: AttemptLimit;
   /** Sign-up posts per client IP. Default 10 per 10 minutes. */
   readonly signUpPerIp: AttemptLimit;
@@ -37,12 +46,10 @@ export interface AccountRateLimits {
 /** Defaults of {@link AccountRateLimits} (OWASP Authentication Cheat Sheet, "Login Throttling"). */
 export const DEFAULT_ACCOUNT_RATE_LIMITS: AccountRateLimits = Object.freeze({
   loginPerIp: { limit: 20, windowMs: 60_000 },
-  loginPerUsername: { limit: 5, windowMs: 60_000 },
+  loginPerUsernameIp: { limit: 5, windowMs: 60_000 },
+  loginPerUsername: { limit: 50, windowMs: 900_000 },
   signUpPerIp: { limit: 10, windowMs: 600_000 },
 });
-
-/** How long a session lives without a log-in (it only carries the CSRF token): one day. */
-export const ANONYMOUS_SESSION_TTL_MS = 24 * 3600 * 1000;
 
 /** How often expired sessions (and their `logged_in_users` rows) are deleted: hourly. */
 export const SESSION_PURGE_INTERVAL_MS = 3600 * 1000;
@@ -69,6 +76,7 @@ export interface AccountsOptions {
 /** The limiters of the account forms. */
 export interface AccountLimiters {
   readonly loginPerIp: AnyRateLimiter;
+  readonly loginPerUsernameIp: AnyRateLimiter;
   readonly loginPerUsername: AnyRateLimiter;
   readonly signUpPerIp: AnyRateLimiter;
 }
@@ -90,10 +98,12 @@ export interface Accounts {
   /** Always `await` their answers (promises on Redis). */
   readonly limits: AccountLimiters;
   /**
-   * Every user with `is_logged_in` as the `/users/` page shows it: logged in (a live session row)
-   * **and** at least one open page (presence), by username ignoring case.
+   * Every user as the `/users/` page shows them, by username ignoring case: `is_logged_in` (a live,
+   * logged-in session; "Online") and `active` (at least one page open now, from presence).
    */
   statuses(): Promise<UserStatusPayload[]>;
+  /** One user's status, as in {@link Accounts.statuses} (`false`, `false` for an unknown user). */
+  statusOf(username: string): Promise<UserStatusPayload>;
   /** Stops the purge timer, the presence store and the Redis rate limiters (the database and layer belong to the caller). */
   close(): Promise<void>;
 }
@@ -102,13 +112,23 @@ export interface Accounts {
 async function createLimiters(limits: AccountRateLimits, redis: AccountsOptions['redis'], logger: Logger): Promise<{ limiters: AccountLimiters; close(): Promise<void> }> {
   if (redis === undefined) {
     return {
-      limiters: { loginPerIp: new RateLimiter(limits.loginPerIp), loginPerUsername: new RateLimiter(limits.loginPerUsername), signUpPerIp: new RateLimiter(limits.signUpPerIp) },
+      limiters: {
+        loginPerIp: new RateLimiter(limits.loginPerIp),
+        loginPerUsernameIp: new RateLimiter(limits.loginPerUsernameIp),
+        loginPerUsername: new RateLimiter(limits.loginPerUsername),
+        signUpPerIp: new RateLimiter(limits.signUpPerIp),
+      },
       close: async () => {},
     };
   }
   const { RedisRateLimiter } = await import('switchboard/layers/redis');
   const make = (name: string, limit: AttemptLimit) => new RedisRateLimiter({ ...limit, name, url: redis.url, prefix: redis.prefix, logger });
-  const limiters = { loginPerIp: make('login-ip', limits.loginPerIp), loginPerUsername: make('login-username', limits.loginPerUsername), signUpPerIp: make('sign-up-ip', limits.signUpPerIp) };
+  const limiters = {
+    loginPerIp: make('login-ip', limits.loginPerIp),
+    loginPerUsernameIp: make('login-username-ip', limits.loginPerUsernameIp),
+    loginPerUsername: make('login-username', limits.loginPerUsername),
+    signUpPerIp: make('sign-up-ip', limits.signUpPerIp),
+  };
   return {
     limiters,
     close: async () => {
@@ -127,13 +147,35 @@ export async function createAccounts(options: AccountsOptions): Promise<Accounts
   const limits = await createLimiters({ ...DEFAULT_ACCOUNT_RATE_LIMITS, ...options.rateLimits }, options.redis, logger);
   const signals = new AuthSignals();
 
-  // The seed's LoggedInUser: a row per logged-in session (logout deletes it with the session).
+  const statusOf = async (username: string): Promise<UserStatusPayload> => {
+    const [user, online] = await Promise.all([users.getByUsername(username), presence.list(ONLINE_PRESENCE_GROUP)]);
+    const key = presenceKey(username);
+    return {
+      username: user?.username ?? username,
+      is_logged_in: user !== null && (await loggedIn.isLoggedIn(Number(user.id))),
+      active: online.some((e: PresenceEntry) => e.key === key),
+    };
+  };
+  /** Tells every `/users/` page; a failure is logged (the log-in or log-out itself went through). */
+  const announce = async (username: string): Promise<void> => {
+    try {
+      await channelLayer.groupSend(USERS_GROUP, userStatusEvent(await statusOf(username)));
+    } catch (err) {
+      logger.error({ err, user: username }, 'accounts: could not announce the status change to /users/ pages');
+    }
+  };
+
+  // The seed's LoggedInUser: a row per logged-in session (logout deletes it with the session);
+  // and, as the seed's signal receivers, `{username, is_logged_in}` to the group `users`.
   signals.on('user.logged_in', async ({ user, sessionKey }) => {
     await loggedIn.add(Number(user.id), sessionKey);
+    await announce(user.username);
   });
-  // Close the session's sockets wherever they are; their disconnect updates presence.
-  signals.on('user.logged_out', async ({ sessionKey }) => {
+  // Close the session's sockets wherever they are (their disconnect updates presence), then say
+  // whether the user is still logged in (another browser may hold a session).
+  signals.on('user.logged_out', async ({ user, sessionKey }) => {
     if (sessionKey !== null) await channelLayer.groupSend(sessionGroup(sessionKey), { type: LOGOUT_EVENT_TYPE });
+    if (user.isAuthenticated) await announce(user.username);
   });
 
   const purge = setInterval(() => {
@@ -160,8 +202,9 @@ export async function createAccounts(options: AccountsOptions): Promise<Accounts
     async statuses() {
       const [all, online] = await Promise.all([loggedIn.usersWithStatus(), presence.list(ONLINE_PRESENCE_GROUP)]);
       const present = new Set(online.map((e: PresenceEntry) => e.key));
-      return all.map((u) => ({ username: u.username, is_logged_in: u.isLoggedIn && present.has(presenceKey(u.username)) }));
+      return all.map((u) => ({ username: u.username, is_logged_in: u.isLoggedIn, active: present.has(presenceKey(u.username)) }));
     },
+    statusOf,
     async close() {
       clearInterval(purge);
       await presence.close();

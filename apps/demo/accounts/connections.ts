@@ -10,8 +10,14 @@
  * - records the connection in the presence store (key: {@link presenceKey}) once the consumer accepted,
  *   and removes it on disconnect. The store answers "first connection of this user" / "last one"
  *   atomically across processes (RedisPresenceStore), so several tabs count once and the group
- *   `users` gets exactly one `{"username", "is_logged_in": true}` when a user comes online and one
- *   `false` when their last page closes (or they log out).
+ *   `users` gets exactly one status when a user's first page opens (`active: true`) and one when
+ *   their last page closes (`active: false`).
+ *
+ * Two facts per user, as users expect them: `is_logged_in` (seed 003's field: the user has a live,
+ * logged-in session, whether or not a page is open; the log-in and log-out signals announce it,
+ * demo/accounts/accounts.ts) and `active` (at least one page of the site is open now: presence).
+ * Every status frame carries both, so the seed's page, which reads only `is_logged_in`, shows
+ * "Online" for anyone logged in.
  * Anonymous connections pass through untouched.
  */
 import { createHash } from 'node:crypto';
@@ -40,11 +46,17 @@ export const LOGOUT_EVENT_TYPE = 'account.logout';
 /** Event type of a status change sent to {@link USERS_GROUP} (handler `userStatus`). */
 export const USER_STATUS_EVENT_TYPE = 'user.status';
 
-/** The seed's message: sent as is to every `/users/` page. */
+/** The seed's message, plus `active`: sent as is to every `/users/` page. */
 export interface UserStatusPayload {
   readonly username: string;
+  /** Logged in: a live session (seed 003's meaning of "Online"). */
   readonly is_logged_in: boolean;
+  /** Active now: at least one page of the site open with a socket (presence). */
+  readonly active: boolean;
 }
+
+/** The current status of `username` (from the database and presence). */
+export type StatusOf = (username: string) => Promise<UserStatusPayload>;
 
 /** A status change on the layer: `{type: 'user.status', payload: {username, is_logged_in}}`. */
 export interface UserStatusEvent extends LayerMessage {
@@ -69,15 +81,17 @@ export function presenceKey(username: string): string {
   return username.toLowerCase();
 }
 
-/** Builds the status event for `username`. */
-export function userStatusEvent(username: string, isLoggedIn: boolean): UserStatusEvent {
-  return { type: USER_STATUS_EVENT_TYPE, payload: { username, is_logged_in: isLoggedIn } };
+/** Builds the status event for `payload`. */
+export function userStatusEvent(payload: UserStatusPayload): UserStatusEvent {
+  return { type: USER_STATUS_EVENT_TYPE, payload };
 }
 
 /** Options of {@link AccountConnections}. */
 export interface AccountConnectionsOptions {
   /** Where open connections of logged-in users are counted (Redis across processes). */
   presence: PresenceStore;
+  /** A user's status once their presence changed (`Accounts.statusOf`). */
+  statusOf: StatusOf;
 }
 
 /**
@@ -87,11 +101,13 @@ export interface AccountConnectionsOptions {
 export class AccountConnections implements WebsocketApplication {
   readonly #inner: WebsocketApplication;
   readonly #presence: PresenceStore;
+  readonly #statusOf: StatusOf;
 
   /** @throws TypeError for a bad `inner`. */
   constructor(inner: WebsocketTarget, options: AccountConnectionsOptions) {
     this.#inner = asApplication(inner);
     this.#presence = options.presence;
+    this.#statusOf = options.statusOf;
   }
 
   async resolve(scope: Scope): Promise<ResolvedConsumer | null> {
@@ -99,38 +115,42 @@ export class AccountConnections implements WebsocketApplication {
     if (!resolved) return null;
     const { user, session } = resolved.scope;
     if (!user?.isAuthenticated || user.id === null || !session?.key) return resolved;
-    return { ...resolved, features: [...(resolved.features ?? []), new SessionConnection(this.#presence)] };
+    return { ...resolved, features: [...(resolved.features ?? []), new SessionConnection(this.#presence, this.#statusOf)] };
   }
 }
 
 /**
  * The feature every logged-in connection gets from {@link AccountConnections}: it joins the
- * session's group (before `connect()`, so a log-out racing the handshake still reaches it),
- * counts the connection as online once it is open, closes it with 4401 on `account.logout`, and
- * removes it from presence at disconnect.
+ * session's group (before the groups are joined, so a log-out racing the handshake still reaches
+ * it), counts the connection as active once it is open, closes it with 4401 on `account.logout`,
+ * and removes it from presence at disconnect.
  */
 class SessionConnection implements ConsumerFeature {
   readonly name = 'sessionConnection';
   readonly #presence: PresenceStore;
+  readonly #statusOf: StatusOf;
   #present = false;
 
-  constructor(presence: PresenceStore) {
+  constructor(presence: PresenceStore, statusOf: StatusOf) {
     this.#presence = presence;
+    this.#statusOf = statusOf;
   }
 
   attach({ consumer }: FeatureContext): void {
-    consumer.groups = [...consumer.groups, sessionGroup(consumer.scope.session!.key!)];
+    const key = consumer.scope.session?.key;
+    if (key) consumer.groups = [...consumer.groups, sessionGroup(key)];
   }
 
   async connected({ consumer }: FeatureContext): Promise<void> {
-    const user = consumer.scope.user!;
+    const username = consumer.scope.user?.username;
+    if (username === undefined) return;
     try {
-      const { changed } = await this.#presence.add(ONLINE_PRESENCE_GROUP, presenceKey(user.username), consumer.channelName, { username: user.username });
+      const { changed } = await this.#presence.add(ONLINE_PRESENCE_GROUP, presenceKey(username), consumer.channelName, { username });
       this.#present = true;
-      if (changed) await consumer.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, true));
+      if (changed) await consumer.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(await this.#statusOf(username)));
     } catch (err) {
       // Presence is a display; the connection itself is fine. Redis down is the usual cause.
-      consumer.logger.error({ err, user: user.username }, 'presence: could not record this connection as online');
+      consumer.logger.error({ err, user: username }, 'presence: could not record this connection as online');
     }
   }
 
@@ -142,13 +162,13 @@ class SessionConnection implements ConsumerFeature {
   }
 
   async disconnected(_code: number, { consumer }: FeatureContext): Promise<void> {
-    if (!this.#present) return;
-    const user = consumer.scope.user!;
+    const username = consumer.scope.user?.username;
+    if (!this.#present || username === undefined) return;
     try {
-      const { changed } = await this.#presence.remove(ONLINE_PRESENCE_GROUP, presenceKey(user.username), consumer.channelName);
-      if (changed) await consumer.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(user.username, false));
+      const { changed } = await this.#presence.remove(ONLINE_PRESENCE_GROUP, presenceKey(username), consumer.channelName);
+      if (changed) await consumer.channelLayer?.groupSend(USERS_GROUP, userStatusEvent(await this.#statusOf(username)));
     } catch (err) {
-      consumer.logger.error({ err, user: user.username }, 'presence: could not remove this connection; it expires with the presence TTL');
+      consumer.logger.error({ err, user: username }, 'presence: could not remove this connection; it expires with the presence TTL');
     }
   }
 }

@@ -2,10 +2,13 @@
  * The account pages at the seed's paths (seed 003): `/sign_up/`, `/log_in/`, `/log_out/`,
  * `/users/`. Django's auth views, rebuilt:
  *
- * - Every form carries a CSRF token (csrf.ts); a post without the right one gets the 403 page
- *   (`SB_ERR_CSRF`) before anything else is looked at.
- * - Log-in: rate-limited per client IP and per username (429 with `Retry-After`,
- *   `SB_ERR_TOO_MANY_ATTEMPTS`); a wrong password and an unknown user get the same page, status
+ * - Every form carries a CSRF token (csrf.ts: bound to the session, or for an anonymous visitor
+ *   to the `sb_csrf` cookie, so showing a form writes no session row); a post without the right
+ *   one gets the 403 page (`SB_ERR_CSRF`) before anything else is looked at, and changes nothing.
+ * - Log-in: rate-limited per client IP, per (username, client IP), and more softly per username
+ *   from all addresses (429 with `Retry-After`, `SB_ERR_TOO_MANY_ATTEMPTS`), so wrong passwords
+ *   from one address do not lock the owner out elsewhere (the client IP is `request.ip`: the
+ *   proxy's `X-Forwarded-For` only with `TRUST_PROXY`); a wrong password and an unknown user get the same page, status
  *   (401) and timing (`UserRepository.authenticate` verifies a dummy hash for unknown users);
  *   success rotates the session id (`login()`), sets the HttpOnly, SameSite=Lax cookie and
  *   redirects (303) to `next` (a local path) or `/users/`.
@@ -24,7 +27,7 @@ import { InvalidPasswordError, InvalidUsernameError, MIN_PASSWORD_LENGTH, USERNA
 import type { Accounts } from './accounts.js';
 import { isValidCsrfToken, CSRF_FIELD } from './csrf.js';
 import { CsrfError, LoginFailedError, PasswordsDifferError, TooManyAttemptsError } from './errors.js';
-import { formToken, setSessionCookie, visitorOf, type Visitor } from './http-session.js';
+import { csrfBinding, formToken, setSessionCookie, visitorOf, type Visitor } from './http-session.js';
 
 /**
  * Renders `view` inside the layout with `status`; fills in the layout's `username` (the visitor's
@@ -80,13 +83,18 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
   const logger: Logger = accounts.logger;
   const { limits } = accounts;
 
-  /** The CSRF check every post starts with; `null` when it passed, else the 403 page sent. */
-  async function refuseWithoutCsrf(request: FastifyRequest, reply: FastifyReply, form: Record<string, string>): Promise<FastifyReply | null> {
+  /**
+   * The CSRF check every post starts with: `false` when it passed, `true` when it failed and the
+   * 403 page was sent (the handler must then return at once and change nothing). A boolean, not
+   * the reply: a `FastifyReply` is thenable and awaits to `undefined`, which read as "passed".
+   */
+  async function refuseWithoutCsrf(request: FastifyRequest, reply: FastifyReply, form: Record<string, string>): Promise<boolean> {
     const visitor = await visitorOf(request, accounts);
-    if (isValidCsrfToken(accounts.secretKey, visitor.session.key, form[CSRF_FIELD])) return null;
+    if (isValidCsrfToken(accounts.secretKey, await csrfBinding(request, accounts), form[CSRF_FIELD])) return false;
     const err = new CsrfError('The form’s security token is missing or out of date. Go back, reload the form and send it again.');
     logger.warn({ code: err.code, url: request.url, ip: request.ip, hasSession: visitor.session.key !== null }, 'accounts: form post refused (CSRF token)');
-    return page(request, reply, 403, 'error', { title: 'Forbidden', status: 403, heading: 'Forbidden', message: `${err.message} (${err.code})`, back: { href: request.url, label: 'Reload the form' }, account: account(visitor) });
+    await page(request, reply, 403, 'error', { title: 'Forbidden', status: 403, heading: 'Forbidden', message: `${err.message} (${err.code})`, back: { href: request.url, label: 'Reload the form' }, account: account(visitor) });
+    return true;
   }
 
   function tooMany(reply: FastifyReply, retryAfterMs: number): TooManyAttemptsError {
@@ -112,8 +120,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
 
   app.post('/sign_up/', async (request, reply) => {
     const form = fields(request.body);
-    const refused = await refuseWithoutCsrf(request, reply, form);
-    if (refused) return refused;
+    if (await refuseWithoutCsrf(request, reply, form)) return reply;
     const username = (form['username'] ?? '').trim();
     const byIp = await limits.signUpPerIp.consume(request.ip);
     if (!byIp.allowed) return signUpPage(request, reply, 429, { username }, {}, shown(tooMany(reply, byIp.retryAfterMs)));
@@ -152,7 +159,8 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
     page(request, reply, status, 'log-in', {
       title: 'Log in',
       csrfToken: await formToken(request, reply, accounts),
-      username,
+      // Not `username`: that is the layout's "you are …".
+      formUsername: username,
       next,
       formError,
       account: account(await visitorOf(request, accounts)),
@@ -166,18 +174,24 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
 
   app.post('/log_in/', async (request, reply) => {
     const form = fields(request.body);
-    const refused = await refuseWithoutCsrf(request, reply, form);
-    if (refused) return refused;
+    if (await refuseWithoutCsrf(request, reply, form)) return reply;
     // Echoed into the form as typed (escaped), so both failure answers are the same page.
     const username = (form['username'] ?? '').slice(0, 64);
     const next = safeNext(form['next']);
     const byIp = await limits.loginPerIp.consume(request.ip);
     if (!byIp.allowed) return logInPage(request, reply, 429, username, next, shown(tooMany(reply, byIp.retryAfterMs)));
     const usernameKey = username.toLowerCase();
-    const byName = await limits.loginPerUsername.consume(usernameKey);
-    if (!byName.allowed) {
-      logger.warn({ ip: request.ip, username: usernameKey }, 'accounts: log-in attempts for this username over the limit');
-      return logInPage(request, reply, 429, username, next, shown(tooMany(reply, byName.retryAfterMs)));
+    // The username and IP are joined with a character neither may contain.
+    const pairKey = `${usernameKey}\n${request.ip}`;
+    for (const [limiter, what] of [
+      [limits.loginPerUsernameIp, 'this username from this address'],
+      [limits.loginPerUsername, 'this username from all addresses'],
+    ] as const) {
+      const verdict = await limiter.consume(limiter === limits.loginPerUsernameIp ? pairKey : usernameKey);
+      if (!verdict.allowed) {
+        logger.warn({ ip: request.ip, username: usernameKey }, `accounts: log-in attempts for ${what} over the limit`);
+        return logInPage(request, reply, 429, username, next, shown(tooMany(reply, verdict.retryAfterMs)));
+      }
     }
 
     const user = await accounts.users.authenticate(username, form['password']);
@@ -185,7 +199,9 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
       logger.info({ ip: request.ip }, 'accounts: log-in failed (wrong username or password)');
       return logInPage(request, reply, 401, username, next, shown(new LoginFailedError()));
     }
-    await limits.loginPerUsername.reset(usernameKey);
+    // The owner got in from here: this address starts over. The all-addresses count does not: a
+    // guesser elsewhere keeps their count when the owner logs in.
+    await limits.loginPerUsernameIp.reset(pairKey);
     const visitor = await visitorOf(request, accounts);
     const session = await login({ session: visitor.session }, { id: user.id, username: user.username, isAuthenticated: true }, { store: accounts.sessions, signals: accounts.signals });
     setSessionCookie(request, reply, session.key);
@@ -203,8 +219,7 @@ export function registerAccountPages(app: FastifyInstance, options: AccountPages
 
   app.post('/log_out/', async (request, reply) => {
     const form = fields(request.body);
-    const refused = await refuseWithoutCsrf(request, reply, form);
-    if (refused) return refused;
+    if (await refuseWithoutCsrf(request, reply, form)) return reply;
     const visitor = await visitorOf(request, accounts);
     await logout({ session: visitor.session }, { store: accounts.sessions, signals: accounts.signals, user: visitor.user });
     setSessionCookie(request, reply, null);

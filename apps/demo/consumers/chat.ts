@@ -8,8 +8,8 @@
  *   so anyone could post as anyone). Everyone in the room, sender included, receives
  *   `{"message": "...", "username": "..."}` with the server-assigned name.
  * - A logged-in user (`scope.user`, from the session by `AuthMiddlewareStack`) posts under their
- *   username; a guest under the guest name from the `sb_guest` cookie that the HTTP pages set (a
- *   connection without a valid one gets a fresh guest name of its own).
+ *   username; a guest under the guest name of the signed `sb_guest` cookie that the HTTP pages set
+ *   (a connection without a correctly signed one gets a fresh guest name of its own).
  * - Rooms named `members-…` are for logged-in users: a guest is accepted and closed with 4401.
  * - With a message store (`ChatConsumer.with({ messages })`, as the demo routes it), each
  *   message is stored before it is sent, and a new connection first gets the room's last
@@ -21,12 +21,15 @@
  *   missed instead of the stored ones, then a `switchboard.history` frame; when the gap cannot be
  *   filled (`recovered: false` in that frame) it gets the stored messages as on a fresh open.
  */
-import { randomInt } from 'node:crypto';
 import { BadRequestError, CloseCode, frameRateLimit, historyRecovery, JsonWebsocketConsumer, withPosition, type LayerEvent, type LayerMessage } from 'switchboard';
+import { guestNameOf } from '../accounts/guest-identity.js';
 import { MAX_HISTORY, type ChatMessageRepository } from '../db/messages.js';
+import type { RoomDirectory } from './room-directory.js';
+import { isValidRoomName, normalizeRoomName, roomGroup } from './room-name.js';
 
-/** Room names a client may use: the characters of a group name, short enough for a URL. */
-export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+// Guest names live with their signed cookie; re-exported for the chat's users.
+export { GUEST_COOKIE, GUEST_NAME_PATTERN, isGuestName, newGuestName } from '../accounts/guest-identity.js';
+export { isValidRoomName } from './room-name.js';
 
 /** Messages one chat connection may send: a burst of 100, refilled at 10 per second. */
 export const CHAT_RATE_LIMIT = Object.freeze({ limit: 100, windowMs: 10_000 });
@@ -36,12 +39,6 @@ export const SINGLE_ROOM_GROUP = 'chat_chat_room';
 
 /** Longest message accepted, in characters (Unicode code points). */
 export const MAX_MESSAGE_CHARS = 2000;
-
-/** Cookie that holds the visitor's guest name (set by the HTTP pages). */
-export const GUEST_COOKIE = 'sb_guest';
-
-/** Shape of a guest name; a cookie value of any other shape is ignored. */
-export const GUEST_NAME_PATTERN = /^guest-[a-z0-9]{4,12}$/;
 
 /** Rooms whose name starts with this are for logged-in users only. */
 export const MEMBERS_ONLY_PREFIX = 'members-';
@@ -70,45 +67,34 @@ export type ChatMessageEvent = LayerEvent<ChatEvents, 'chat.message'>;
 /** Init arguments of {@link ChatConsumer}: where messages are stored (none: nothing is stored). */
 export interface ChatConsumerArgs {
   readonly messages?: ChatMessageRepository | null;
-}
-
-/** Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}). */
-export function isMembersOnlyRoom(roomName: string | undefined): boolean {
-  return roomName !== undefined && roomName.startsWith(MEMBERS_ONLY_PREFIX);
-}
-
-const GUEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A fresh guest name: `guest-` and 6 random characters from `[a-z0-9]` (crypto RNG). */
-export function newGuestName(): string {
-  let suffix = '';
-  for (let i = 0; i < 6; i++) suffix += GUEST_ALPHABET[randomInt(GUEST_ALPHABET.length)];
-  return `guest-${suffix}`;
-}
-
-/** Whether `value` (from a cookie: untrusted) is a well-formed guest name. */
-export function isGuestName(value: unknown): value is string {
-  return typeof value === 'string' && GUEST_NAME_PATTERN.test(value);
-}
-
-/** Whether `name` (from a URL: untrusted) is an acceptable room name. */
-export function isValidRoomName(name: unknown): name is string {
-  return typeof name === 'string' && ROOM_NAME_PATTERN.test(name);
+  readonly rooms?: RoomDirectory | null;
 }
 
 /**
- * The group of a room: `chat_<roomName>`, or {@link SINGLE_ROOM_GROUP} for seed 002's `ws/chat/`
- * (no room name). `null` for a room name outside {@link ROOM_NAME_PATTERN}.
+ * Whether guests are refused from `roomName` (see {@link MEMBERS_ONLY_PREFIX}), ignoring case and
+ * compatibility forms: `Members-x` and the full-width `ｍｅｍｂｅｒｓ-x` are members-only too, so a
+ * room cannot look members-only to its members and be open to guests.
+ */
+export function isMembersOnlyRoom(roomName: string | undefined): boolean {
+  return roomName !== undefined && roomName.normalize('NFKC').toLowerCase().startsWith(MEMBERS_ONLY_PREFIX);
+}
+
+/**
+ * The group of a room: `chat_<roomName>` (non-ASCII names encoded, see room-name.ts), or
+ * {@link SINGLE_ROOM_GROUP} for seed 002's `ws/chat/` (no room name). `null` for a name that is
+ * not a room name (`roomName` comes from the URL: untrusted; normalised to NFC first).
  */
 export function groupForRoom(roomName: string | undefined): string | null {
   if (roomName === undefined) return SINGLE_ROOM_GROUP;
-  return isValidRoomName(roomName) ? `chat_${roomName}` : null;
+  const name = normalizeRoomName(roomName);
+  return name !== null && isValidRoomName(name) ? roomGroup('chat_', name) : null;
 }
 
 /**
  * One chat connection.
  *
- * Handshake: a room name outside {@link ROOM_NAME_PATTERN} is refused in `connect()` by closing
+ * Handshake: a name that is not a room name (room-name.ts: letters of any script, digits, `_`,
+ * `-`, at most 64) is refused in `connect()` by closing
  * before accepting, which the server answers with HTTP 403 (the room exists as a route, the name
  * is not allowed; a 404 would suggest a typo in the path). The close code given, 4403, is what
  * `WebsocketCommunicator` reports as `closeCode`. The room name comes from the URL: untrusted.
@@ -120,6 +106,9 @@ export function groupForRoom(roomName: string | undefined): string | null {
 export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, ChatEvents, ChatConsumerArgs | undefined> {
   /** Where messages are stored and history read (`ChatConsumer.with({ messages })`); `null`: neither. */
   readonly messages: ChatMessageRepository | null = this.args?.messages ?? null;
+
+  /** Where open rooms are counted for the `/chat/` index (`ChatConsumer.with({ rooms })`); `null`: nowhere. */
+  readonly rooms: RoomDirectory | null = this.args?.rooms ?? null;
 
   /** The room's group, or `null` when the room name is refused. */
   readonly group: string | null = groupForRoom(this.scope.urlRoute.kwargs.roomName);
@@ -138,27 +127,27 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
   override features = [this.recovery, frameRateLimit(CHAT_RATE_LIMIT)];
 
   /**
-   * The name this connection posts as: the logged-in user's username; for a guest the `sb_guest`
-   * cookie when well-formed, else a fresh guest name. Never what the client sends.
+   * The name this connection posts as: the logged-in user's username; for a guest the name of a
+   * correctly signed `sb_guest` cookie (demo/accounts/guest-identity.ts), else a fresh guest name.
+   * Never what the client sends.
    */
-  readonly username: string = this.scope.user?.isAuthenticated
-    ? this.scope.user.username
-    : isGuestName(this.scope.cookies[GUEST_COOKIE])
-      ? this.scope.cookies[GUEST_COOKIE]!
-      : newGuestName();
+  readonly username: string = this.scope.user?.isAuthenticated ? this.scope.user.username : guestNameOf(this.scope);
 
   /** Highest stored id sent in the history: live events up to it were already shown. */
   #historyUntil = 0;
 
-  /** The room as stored: the name, or `chat_room` for seed 002's single room. */
+  /** Whether this connection is counted in the room directory. */
+  #listed = false;
+
+  /** The room as stored: the name (NFC), or `chat_room` for seed 002's single room. */
   get #room(): string {
-    return this.group!.slice('chat_'.length);
+    return normalizeRoomName(this.scope.urlRoute.kwargs.roomName) ?? 'chat_room';
   }
 
   override async connect(): Promise<void> {
     const roomName = this.scope.urlRoute.kwargs.roomName;
     if (this.group === null) {
-      this.logger.info({ roomName }, `chat: refused room name; allowed: ${ROOM_NAME_PATTERN.source}`);
+      this.logger.info({ roomName }, 'chat: refused room name; allowed: letters, digits, _ and -, at most 64');
       this.close(CloseCode.FORBIDDEN, 'invalid room name');
       return;
     }
@@ -173,6 +162,7 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
       this.close(CloseCode.UNAUTHORIZED, 'members only: log in to enter this room');
       return;
     }
+    await this.#list(true);
     // A page that comes back with `since` gets what it missed from the history. When that fails
     // (`recovered: false`: a restarted Redis, a gap wider than the window) a page that sent
     // `after=<its last message id>` continues from the database, exactly once; a fresh open gets
@@ -188,6 +178,23 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
         this.sendJson({ message: m.message, username: m.username, id: m.id });
         this.#historyUntil = m.id;
       }
+    }
+  }
+
+  override async disconnect(_code: number): Promise<void> {
+    await this.#list(false);
+  }
+
+  /** Counts this connection in the room directory, or stops; a store failure only costs the listing. */
+  async #list(enter: boolean): Promise<void> {
+    const rooms = this.rooms;
+    if (rooms === null || this.#listed === enter) return;
+    this.#listed = enter;
+    try {
+      if (enter) await rooms.enter(this.#room, this.channelName);
+      else await rooms.leave(this.#room, this.channelName);
+    } catch (err) {
+      this.logger.warn({ err, room: this.#room }, 'chat: the room directory (presence) failed; the /chat/ list may be off');
     }
   }
 

@@ -5,47 +5,61 @@
  * anyone sends. Here the server runs the game (demo/game/game-state.ts): clients send
  * `{"action": "join" | "roll" | "new_game" | "leave"}`; the server rolls the die
  * (`crypto.randomInt(1, 7)`), checks the turn atomically in the store (demo/game/game-store.ts),
- * and tells the room. Frames, all with a `type`:
+ * and tells the room.
  *
- * - `{type: 'hello', room, you: {id, name}}` to the connecting client: who the server thinks it is.
- * - `{type: 'game', message, gameStatus, position, ...}`: the seed's message. `gameStatus` is 1
+ * The seed's own page speaks too: it sends `{"message": …}` (with `gameStatus` and `position`,
+ * which the server ignores: it rolls the die itself). Such a **seed frame** is a roll, joining the
+ * game first when the sender is not a player yet, and starting a new game first when the last one
+ * is over. Every frame below carries the seed's fields `message`, `gameStatus` and `position`, so
+ * the seed's `onmessage` reads each one. Frames, all with a `type`:
+ *
+ * - `{type: 'hello', room, you: {id, name}, message, gameStatus, position}` to the connecting
+ *   client: who the server thinks it is.
+ * - `{type: 'game', greeting: true, message: '游戏开始', text, gameStatus, position}` next: the
+ *   seed's greeting word for word ("game start"); `text` says, in English, how the room stands;
+ *   `position` is the die of the room's last roll, or before any roll a die cast for the greeting
+ *   as the seed does (it moves no one).
+ * - `{type: 'game', message, gameStatus, position, ...}`: what happened. `gameStatus` is 1
  *   while a game runs, 0 once it is over (then `winner: {id, name}` is set); `position` is the die
  *   of the roll the message reports (1..6), 0 for messages that are not about a roll. Roll messages
  *   also carry `player`, `from` and `to` (squares).
  * - `{type: 'state', room, boardSize, players: [{id, name, position}], turn, status, gameStatus,
- *   winner, gameNumber, version}` after every change; `turn` is the id of the player to roll.
- *   Several processes may announce changes of one room; `version` orders them (ignore a lower one).
+ *   winner, gameNumber, version, message, position}` after every change; `turn` is the id of the
+ *   player to roll, `message` says whose turn it is (or who won), `position` is the last roll's
+ *   die (0 before any). Several processes may announce changes of one room; `version` orders them
+ *   (ignore a lower one).
  * - `{type: 'error', code: 'SB_ERR_BAD_REQUEST', message}` for a refused action (out of turn, a
  *   spectator rolling, an unknown action): the state does not change.
  *
- * Who plays: `scope.user` when logged in, else the guest name in the `sb_guest` cookie (set by the
- * game page), else a fresh guest name for this connection. A player leaves the game when their
+ * Who plays: `scope.user` when logged in, else the guest name of the signed `sb_guest` cookie (set
+ * by the game page), else a fresh guest name for this connection. A player leaves the game when their
  * last connection to the room in this process closes (or on `{"action": "leave"}`).
  */
+import { randomInt } from 'node:crypto';
 import { BadRequestError, frameRateLimit, JsonWebsocketConsumer, type ConsumerInit, type EventHandlers, type LayerEvent, type Scope } from 'switchboard';
 import { currentPlayer, winner, type GameChange, type GameResult, type GameState, type PlayerIdentity } from '../game/game-state.js';
-import { ROOM_NAME_RE, type GameStore } from '../game/game-store.js';
-// Guest names are the chat's: one cookie, one name per visitor across the demo.
-import { GUEST_COOKIE, isGuestName, newGuestName } from './chat.js';
+import type { GameStore } from '../game/game-store.js';
+import type { RoomDirectory } from './room-directory.js';
+import { isValidRoomName, normalizeRoomName, roomGroup } from './room-name.js';
+// Guest names are the chat's: one signed cookie, one name per visitor across the demo.
+import { guestNameOf } from '../accounts/guest-identity.js';
 
 /**
- * The player a connection plays as: the logged-in user, else the `sb_guest` cookie's guest name
- * when it is well-formed, else a fresh guest name. Ids are `user:<id>` / `guest:<name>`, so a user
- * who registered a guest-looking name is never the same player as that guest. (A guest name is not
- * a secret: anyone who sets the same cookie plays as that guest; log in to own a name.)
+ * The player a connection plays as: the logged-in user, else the guest name of a correctly signed
+ * `sb_guest` cookie (checked by `GuestMiddleware`), else a fresh guest name. Ids are `user:<id>` /
+ * `guest:<name>`, so a user who registered a guest-looking name is never the same player as that
+ * guest; and a cookie naming a guest without that guest's signature plays as someone new.
  */
 export function playerFromScope(scope: Scope): PlayerIdentity {
   const user = scope.user;
   if (user?.isAuthenticated && user.id !== null) return { id: `user:${user.id}`, name: user.username };
-  // The cookie comes from the client: only a value of the guest-name shape is used.
-  const cookie = scope.cookies[GUEST_COOKIE];
-  const name = isGuestName(cookie) ? cookie : newGuestName();
+  const name = guestNameOf(scope);
   return { id: `guest:${name}`, name };
 }
 
-/** The group of a room. */
+/** The group of a room: `game_<room>`, non-ASCII names encoded (room-name.ts). @throws RangeError for an invalid name. */
 export function gameGroup(room: string): string {
-  return `game_${room}`;
+  return roomGroup('game_', room);
 }
 
 /** The seed-shaped frame. */
@@ -60,7 +74,14 @@ export interface GameMessageFrame {
   readonly from?: number;
   readonly to?: number;
   readonly winner?: { id: string; name: string };
+  /** Set on the greeting a connection gets first (then `message` is the seed's `游戏开始`). */
+  readonly greeting?: true;
+  /** The greeting in English: how the room stands. */
+  readonly text?: string;
 }
+
+/** The seed's greeting, word for word ("game start"). */
+export const SEED_GREETING = '游戏开始';
 
 /** The room's state as clients see it. */
 export interface GameStateFrame {
@@ -75,6 +96,10 @@ export interface GameStateFrame {
   readonly winner: { id: string; name: string } | null;
   readonly gameNumber: number;
   readonly version: number;
+  /** The seed's field: whose turn it is, or who won, in words. */
+  readonly message: string;
+  /** The seed's field: the die of the last roll, 0 before any. */
+  readonly position: number;
 }
 
 /** The events of a game room's group: `game.update` announces a change; every member forwards `frames` as is. */
@@ -88,10 +113,21 @@ export type GameUpdateEvent = LayerEvent<GameEvents, 'game.update'>;
 /** Init arguments of {@link DiceGameConsumer}: where rooms live. */
 export interface DiceGameConsumerArgs {
   readonly store: GameStore;
+  /** Where open rooms are counted for the `/game/` index; none: nowhere. */
+  readonly rooms?: RoomDirectory | null;
 }
 
 function gameStatusOf(state: GameState): 0 | 1 {
   return state.status === 'over' ? 0 : 1;
+}
+
+/** How the room stands, in words: who won, whose turn it is, or that players are awaited. */
+export function describeState(state: GameState): string {
+  const w = winner(state);
+  if (state.status === 'over') return `game over: ${w?.name ?? 'someone'} won`;
+  if (state.players.length === 0) return 'waiting for players: join the game';
+  const current = currentPlayer(state);
+  return `game ${state.gameNumber}: ${current?.name ?? 'someone'}'s turn`;
 }
 
 /** Builds the state frame for `state`. */
@@ -108,6 +144,8 @@ export function stateFrame(room: string, state: GameState): GameStateFrame {
     winner: w === null ? null : { id: w.id, name: w.name },
     gameNumber: state.gameNumber,
     version: state.version,
+    message: describeState(state),
+    position: state.lastRoll?.die ?? 0,
   };
 }
 
@@ -142,8 +180,9 @@ const ACTIONS: ReadonlySet<string> = new Set<Action>(['join', 'roll', 'new_game'
 const openConnections = new Map<string, number>();
 
 /**
- * `ws/game/<room>/`: a dice game room. Room names outside `^[A-Za-z0-9_-]{1,64}$` are refused
- * before the handshake (HTTP 403). Route it with its store: `DiceGameConsumer.with({ store })`.
+ * `ws/game/<room>/`: a dice game room. A name that is not a room name (room-name.ts: letters of
+ * any script, digits, `_`, `-`) is refused before the handshake (HTTP 403). Route it with its
+ * store: `DiceGameConsumer.with({ store, rooms })`.
  */
 export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, GameEvents, DiceGameConsumerArgs> implements EventHandlers<GameEvents> {
   /** Refused actions are error frames; players click a lot, so allow more of them than 5. */
@@ -162,8 +201,8 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, Ga
   constructor(init: ConsumerInit<{ room: string }, DiceGameConsumerArgs>) {
     super(init);
     // `room` comes from the client (the URL path): validate it before it names a group or a key.
-    this.room = String(init.scope.urlRoute.kwargs.room ?? '');
-    this.#valid = ROOM_NAME_RE.test(this.room);
+    this.room = normalizeRoomName(String(init.scope.urlRoute.kwargs.room ?? '')) ?? '';
+    this.#valid = isValidRoomName(this.room);
     this.groups = this.#valid ? [gameGroup(this.room)] : [];
     this.player = playerFromScope(init.scope);
   }
@@ -187,18 +226,14 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, Ga
     this.accept();
     openConnections.set(this.#connectionKey, (openConnections.get(this.#connectionKey) ?? 0) + 1);
     this.#counted = true;
-    this.sendJson({ type: 'hello', room: this.room, you: { id: this.player.id, name: this.player.name } });
+    await this.#list('enter');
+    const gameStatus = gameStatusOf(state);
+    // Before any roll, a die for the greeting as the seed casts one; it moves no one.
+    const position = state.lastRoll?.die ?? randomInt(1, 7);
     const w = winner(state);
-    const message =
-      state.status === 'over'
-        ? `game over: ${w?.name ?? 'someone'} won`
-        : state.status === 'playing'
-          ? `game ${state.gameNumber} in progress`
-          : state.players.length === 0
-            ? 'waiting for players: join the game'
-            : `game ${state.gameNumber} starts with the first roll`;
-    const hello: GameMessageFrame = { type: 'game', message, gameStatus: gameStatusOf(state), position: state.lastRoll?.die ?? 0, ...(w ? { winner: { id: w.id, name: w.name } } : {}) };
-    this.sendJson(hello);
+    this.sendJson({ type: 'hello', room: this.room, you: { id: this.player.id, name: this.player.name }, message: `you are ${this.player.name}`, gameStatus, position });
+    const greeting: GameMessageFrame = { type: 'game', greeting: true, message: SEED_GREETING, text: describeState(state), gameStatus, position, ...(w ? { winner: { id: w.id, name: w.name } } : {}) };
+    this.sendJson(greeting);
     this.sendJson(stateFrame(this.room, state));
   }
 
@@ -207,10 +242,32 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, Ga
    * {@link BadRequestError} (an error frame), as is an action the rules refuse.
    */
   override async receiveJson(content: unknown): Promise<void> {
-    const action = content !== null && typeof content === 'object' && !Array.isArray(content) ? (content as { action?: unknown }).action : undefined;
-    if (typeof action !== 'string' || !ACTIONS.has(action)) {
-      throw new BadRequestError('send {"action": "join"}, {"action": "roll"}, {"action": "new_game"} or {"action": "leave"}');
+    const frame = content !== null && typeof content === 'object' && !Array.isArray(content) ? (content as { action?: unknown; message?: unknown }) : undefined;
+    const action = frame?.action;
+    if (action === undefined && frame !== undefined && 'message' in frame) {
+      await this.#seedRoll();
+      return;
     }
+    if (typeof action !== 'string' || !ACTIONS.has(action)) {
+      throw new BadRequestError('send {"action": "join"}, {"action": "roll"}, {"action": "new_game"} or {"action": "leave"} (or the seed\'s {"message": …}, a roll)');
+    }
+    await this.#apply(action as Action);
+  }
+
+  /**
+   * A seed frame: a roll, after joining (not a player yet) or a new game (the last one is over)
+   * when needed. Each step is announced as the buttons' are; a refused one (out of turn, a full
+   * room) is an error frame.
+   */
+  async #seedRoll(): Promise<void> {
+    let state = await this.#store.get(this.room);
+    if (!state.players.some((p) => p.id === this.player.id)) state = await this.#apply('join');
+    if (state.status === 'over') await this.#apply('new_game');
+    await this.#apply('roll');
+  }
+
+  /** Applies one action, announces the change and returns the new state. @throws {@link BadRequestError} when the rules refuse it. */
+  async #apply(action: Action): Promise<GameState> {
     const store = this.#store;
     let result: GameResult;
     switch (action as Action) {
@@ -231,9 +288,10 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, Ga
     if (result.change.kind === 'none') {
       // A repeated join: nothing changed for the room; refresh this client only.
       this.sendJson(stateFrame(this.room, result.state));
-      return;
+      return result.state;
     }
     await this.#announce(result);
+    return result.state;
   }
 
   /** Forwards a room update (the same frame objects to every member). */
@@ -241,8 +299,20 @@ export class DiceGameConsumer extends JsonWebsocketConsumer<{ room: string }, Ga
     for (const frame of event.frames) this.sendJson(frame);
   }
 
+  /** Counts this connection in the room directory, or stops; a store failure only costs the listing. */
+  async #list(how: 'enter' | 'leave'): Promise<void> {
+    const rooms = this.args?.rooms ?? null;
+    if (rooms === null) return;
+    try {
+      await rooms[how](this.room, this.channelName);
+    } catch (err) {
+      this.logger.warn({ err, room: this.room }, 'dice: the room directory (presence) failed; the /game/ list may be off');
+    }
+  }
+
   override async disconnect(_code: number): Promise<void> {
     if (!this.#counted) return;
+    await this.#list('leave');
     this.#counted = false;
     const key = this.#connectionKey;
     const left = (openConnections.get(key) ?? 1) - 1;

@@ -21,9 +21,6 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { applyAction, createGame, DEFAULT_BOARD_SIZE, parseGameState, type GameAction, type GameResult, type GameState, type PlayerIdentity } from './game-state.js';
 
-/** Room names: what may follow `game_` in a group name, kept short. */
-export const ROOM_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
-
 /**
  * Dice rooms, keyed by room name. Every operation is atomic with respect to every other operation
  * on the same room, across all processes sharing the backend; a refused action (out of turn,

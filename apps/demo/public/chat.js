@@ -10,6 +10,24 @@ const log = document.getElementById('chat-log');
 const input = document.getElementById('chat-message-input');
 const button = document.getElementById('chat-message-submit');
 const statusLine = document.getElementById('chat-status');
+const counter = document.getElementById('chat-char-count');
+// The server refuses longer messages (MAX_MESSAGE_CHARS, in code points); the input has no
+// maxlength, which would cut a long paste silently: it says how long the text is instead.
+const maxChars = Number(counter.dataset.max) || 2000;
+
+function charCount(text) {
+  return Array.from(text).length;
+}
+
+function showCount() {
+  const n = charCount(input.value);
+  const over = n > maxChars;
+  counter.textContent = n === 0 ? '' : over ? n + ' / ' + maxChars + ' characters: ' + (n - maxChars) + ' too many, shorten it' : n > maxChars * 0.8 ? n + ' / ' + maxChars : '';
+  counter.className = over ? 'char-count over' : 'char-count';
+  button.disabled = over;
+  return !over;
+}
+input.addEventListener('input', showCount);
 const roomName = JSON.parse(document.getElementById('room-name').textContent);
 
 // The id of the last stored message shown: after an outage longer than the server's history
@@ -41,6 +59,10 @@ socket.on('message', (data) => {
 function sendMessage() {
   const message = input.value;
   if (message.trim() === '') return;
+  if (!showCount()) {
+    setStatus(statusLine, 'not sent: the message has ' + charCount(message) + ' characters, at most ' + maxChars + ' are allowed', true);
+    return;
+  }
   if (socket.state === 'closed') {
     setStatus(statusLine, 'not connected; the message was not sent (reload the page to reconnect)', true);
     return;
@@ -49,6 +71,7 @@ function sendMessage() {
   socket.sendJson({ message });
   if (socket.state !== 'open') setStatus(statusLine, 'reconnecting; the message will be sent once connected', true);
   input.value = '';
+  showCount();
   input.focus();
 }
 

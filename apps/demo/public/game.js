@@ -12,6 +12,10 @@ const youLine = document.getElementById('game-you');
 const turnLine = document.getElementById('game-turn');
 const statusLine = document.getElementById('game-status');
 const tbody = document.querySelector('#game-players tbody');
+const board = document.getElementById('game-board');
+const playersEmpty = document.getElementById('game-players-empty');
+const dieFace = document.getElementById('game-die');
+const TOKEN_COLORS = ['#4f46e5', '#db2777', '#0891b2', '#ca8a04', '#16a34a', '#9333ea', '#ea580c', '#475569'];
 const log = document.getElementById('game-log');
 const buttons = {
   join: document.getElementById('game-join'),
@@ -28,6 +32,43 @@ function cell(text) {
   return td;
 }
 
+// The board: a start square (0) and squares 1..boardSize, each with the tokens of the players on it.
+// Cells are rebuilt only when the size changes; tokens on every render.
+function renderBoard() {
+  var size = state.boardSize;
+  if (board.childElementCount !== size + 1) {
+    while (board.firstChild) board.removeChild(board.firstChild);
+    for (var square = 0; square <= size; square++) {
+      var li = document.createElement('li');
+      li.dataset.square = String(square);
+      li.className = square === 0 ? 'start' : square === size ? 'goal' : '';
+      var label = document.createElement('span');
+      label.textContent = square === 0 ? 'start' : square === size ? size + ' ★' : String(square);
+      var tokens = document.createElement('span');
+      tokens.className = 'tokens';
+      li.appendChild(label);
+      li.appendChild(tokens);
+      board.appendChild(li);
+    }
+  }
+  var cells = board.children;
+  for (var i = 0; i < cells.length; i++) {
+    var t = cells[i].querySelector('.tokens');
+    while (t.firstChild) t.removeChild(t.firstChild);
+    cells[i].classList.toggle('last-roll', !!(state.lastTo !== undefined && state.lastTo === i));
+  }
+  state.players.forEach(function (p, index) {
+    var cell = cells[Math.min(p.position, size)];
+    if (!cell) return;
+    var token = document.createElement('span');
+    token.className = 'token' + (you && p.id === you.id ? ' you' : '');
+    token.style.background = TOKEN_COLORS[index % TOKEN_COLORS.length];
+    token.textContent = (p.name.replace(/^guest-/, '')[0] || '?').toUpperCase();
+    token.title = p.name + ' on square ' + p.position;
+    cell.querySelector('.tokens').appendChild(token);
+  });
+}
+
 function isPlayer() {
   return !!(state && you && state.players.some(function (p) { return p.id === you.id; }));
 }
@@ -42,6 +83,10 @@ function render() {
   if (!state) return;
   root.dataset.status = state.status;
   root.dataset.gameStatus = String(state.gameStatus);
+  renderBoard();
+  playersEmpty.hidden = state.players.length > 0;
+  tbody.parentNode.hidden = state.players.length === 0;
+  dieFace.textContent = state.position ? String(state.position) : '';
   while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
   state.players.forEach(function (p) {
     var tr = document.createElement('tr');
@@ -77,12 +122,18 @@ function onFrame(data) {
   } else if (data.type === 'state') {
     // Several server processes may announce changes; never go back to an older version.
     if (state && data.version < state.version) return;
+    var lastTo = state ? state.lastTo : undefined;
     state = data;
+    if (data.position && lastTo !== undefined) state.lastTo = lastTo;
   } else if (data.type === 'error') {
     setStatus(statusLine, data.message, true);
     return;
+  } else if (data.greeting) {
+    // The seed's greeting, 游戏开始 ("game start"), with how the room stands.
+    appendLine(log, data.message + ' (game start): ' + data.text);
   } else if (typeof data.message === 'string') {
     appendLine(log, data.message);
+    if (state && typeof data.to === 'number') state.lastTo = data.to;
   }
   render();
 }

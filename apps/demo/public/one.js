@@ -19,6 +19,7 @@ socket.on('message', (data) => {
   if (data && typeof data.message === 'string') {
     received += 1;
     target.textContent = data.message;
+    target.classList.remove('waiting');
     target.dataset.count = String(received);
     setStatus(statusLine, 'word ' + received + ' of ' + stream.dataset.total, false);
   }

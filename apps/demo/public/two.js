@@ -17,6 +17,8 @@ const root = document.getElementById('iot');
 const box = document.getElementById('iot-chart-box');
 const canvas = document.getElementById('iot-chart');
 const statusLine = document.getElementById('iot-status');
+const hints = document.getElementById('iot-hints');
+const ingestionOff = root.dataset.ingestion === 'off';
 const sensors = (root.dataset.sensors || '').split(',').filter(function (s) { return /^[A-Za-z0-9_-]{1,64}$/.test(s); });
 const windowPoints = parseInt(root.dataset.window, 10) || 200;
 const COLORS = ['#888888', '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b'];
@@ -71,6 +73,7 @@ function scheduleUpdate() {
     updateScheduled = false;
     chart.update('none');
     root.dataset.points = String(chart.data.datasets.reduce(function (n, d) { return n + d.data.length; }, 0));
+    showHints();
   });
 }
 
@@ -97,7 +100,24 @@ function setStatus() {
   var parts = Object.keys(lines).map(function (key) { return lines[key].dataset.label + ': ' + lines[key].state; });
   statusLine.textContent = parts.join(' · ');
   var bad = Object.keys(lines).some(function (key) { return lines[key].state.indexOf('disconnected') === 0; });
-  statusLine.className = bad ? 'status bad' : 'status';
+  var live = Object.keys(lines).every(function (key) { return lines[key].state === 'live'; });
+  statusLine.className = bad ? 'status bad' : live ? 'status live' : 'status';
+}
+
+// Under the chart: a line per sensor that has no readings yet, saying how to send some.
+function showHints() {
+  while (hints.firstChild) hints.removeChild(hints.firstChild);
+  Object.keys(lines).forEach(function (key) {
+    var line = lines[key];
+    if (key === 'simulated' || line.state !== 'live' || line.dataset.data.length > 0) return;
+    var p = document.createElement('p');
+    p.dataset.sensor = line.dataset.label;
+    p.className = 'iot-hint';
+    p.textContent = ingestionOff
+      ? 'No readings from ' + line.dataset.label + ': ingestion is off on this server (IOT_API_KEY is not set).'
+      : 'No readings from ' + line.dataset.label + ' yet: post one to /api/iot/' + line.dataset.label + '/readings (see "Feed a sensor" below), and it appears here at once.';
+    hints.appendChild(p);
+  });
 }
 
 // One socket per line; the line's state shows in the status line: connecting, live, the close
@@ -108,6 +128,7 @@ function watch(line, path, onData) {
   socket.on('open', () => {
     line.state = 'live';
     setStatus();
+    showHints();
   });
   socket.on('close', (close) => {
     if (close.willReconnect) line.state = 'disconnected (' + close.code + '), reconnecting';

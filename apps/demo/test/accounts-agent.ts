@@ -14,6 +14,8 @@ export interface AgentSocket {
 /** A cookie-keeping HTTP client for one site. */
 export class Agent {
   readonly cookies = new Map<string, string>();
+  /** Sent with every request (e.g. `x-forwarded-for`, as a proxy in front would add). */
+  headers: Record<string, string> = {};
 
   constructor(readonly base: string) {}
 
@@ -34,14 +36,14 @@ export class Agent {
   }
 
   async get(path: string): Promise<Response> {
-    return this.#keep(await fetch(new URL(path, this.base), { headers: { cookie: this.cookieHeader }, redirect: 'manual' }));
+    return this.#keep(await fetch(new URL(path, this.base), { headers: { ...this.headers, cookie: this.cookieHeader }, redirect: 'manual' }));
   }
 
   async post(path: string, form: Record<string, string>): Promise<Response> {
     return this.#keep(
       await fetch(new URL(path, this.base), {
         method: 'POST',
-        headers: { cookie: this.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...this.headers, cookie: this.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(form).toString(),
         redirect: 'manual',
       }),

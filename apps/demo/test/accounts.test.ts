@@ -46,7 +46,7 @@ describe('demo accounts over HTTP and WebSocket', () => {
   before(async () => {
     demo = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }), {
       secretKey: 'test-secret-key-0123456789abcdefghijkl',
-      accounts: { scrypt: FAST_SCRYPT, rateLimits: { loginPerUsername: { limit: 3, windowMs: 60_000 }, loginPerIp: { limit: 1000, windowMs: 60_000 } } },
+      accounts: { scrypt: FAST_SCRYPT, rateLimits: { loginPerUsernameIp: { limit: 3, windowMs: 60_000 }, loginPerIp: { limit: 1000, windowMs: 60_000 } } },
     });
   });
 
@@ -55,36 +55,54 @@ describe('demo accounts over HTTP and WebSocket', () => {
     await demo.close();
   });
 
-  it('signs up, then logs in with a rotated, HttpOnly, SameSite=Lax session cookie', async () => {
+  it('signs up and logs in; the forms bind their token to an HttpOnly, SameSite=Lax cookie, the log-in creates the session', async () => {
     const a = agent();
     const name = uniqueName('ann');
     const first = await a.get('/sign_up/');
-    const setCookie = first.headers.getSetCookie().find((c) => c.startsWith('sessionid='));
-    assert.ok(setCookie, 'the form page set a session for its CSRF token');
-    assert.match(setCookie, /HttpOnly/);
-    assert.match(setCookie, /SameSite=Lax/);
+    const csrfCookie = first.headers.getSetCookie().find((c) => c.startsWith('sb_csrf='));
+    assert.ok(csrfCookie, 'the form page set the cookie its CSRF token is bound to');
+    assert.match(csrfCookie, /HttpOnly/);
+    assert.match(csrfCookie, /SameSite=Lax/);
+    assert.ok(!first.headers.getSetCookie().some((c) => c.startsWith('sessionid=')), 'no session for showing a form');
     assert.ok(first.headers.getSetCookie().some((c) => c.startsWith('sb_guest=')), 'and the guest cookie beside it');
     const signUp = await a.signUp(name, PASSWORD);
     assert.equal(signUp.status, 303);
     assert.equal(signUp.headers.get('location'), `/log_in/?username=${name}`);
     const form = await a.get(`/log_in/?username=${name}`);
-    assert.equal(form.headers.getSetCookie().length, 0, 'the session is reused, no new cookie');
+    assert.equal(form.headers.getSetCookie().length, 0, 'the cookie is reused, no new one');
     assert.match(await form.text(), new RegExp(`value="${name}"`));
-    const anonymous = a.cookies.get('sessionid')!;
+    assert.equal(a.cookies.has('sessionid'), false);
 
+    // A session id planted before the log-in (fixation) is not the one logged in.
+    const planted = 'A'.repeat(43);
+    a.cookies.set('sessionid', planted);
     const login = await a.logIn(name, PASSWORD);
     assert.equal(login.status, 303);
     assert.equal(login.headers.get('location'), '/users/');
-    const rotated = a.cookies.get('sessionid')!;
-    assert.notEqual(rotated, anonymous, 'the session id is rotated at log-in');
+    const session = a.cookies.get('sessionid')!;
+    assert.notEqual(session, planted, 'a fresh session id at log-in');
     const page = await a.get('/users/');
     assert.equal(page.status, 200);
     assert.match(await page.text(), new RegExp(`<li data-username="${name}"`));
+  });
 
-    // The pre-login key is dead: a fixated session gains nothing.
-    const stale = new Agent(demo.url);
-    stale.cookies.set('sessionid', anonymous);
-    assert.equal((await stale.get('/users/')).status, 303);
+  it('writes no session row for showing the forms to visitors without cookies (issue 10 item 4)', async () => {
+    const count = async () => Number((await demo.database.db.selectFrom('sessions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    for (let i = 0; i < 100; i++) {
+      for (const path of ['/log_in/', '/sign_up/']) {
+        const res = await fetch(new URL(path, demo.url));
+        assert.equal(res.status, 200);
+        assert.match(await res.text(), /name="csrf_token" value="[A-Za-z0-9_-]{43}"/);
+      }
+    }
+    assert.equal(await count(), before, '200 cookie-less form pages, no new session row');
+    // A token from one visitor's cookie is not another's.
+    const [x, y] = [agent(), agent()];
+    const token = await x.token('/log_in/');
+    await y.get('/log_in/');
+    assert.equal((await y.post('/log_in/', { csrf_token: token, username: 'nobody', password: PASSWORD })).status, 403);
+    assert.equal((await x.post('/log_in/', { csrf_token: token, username: 'nobody', password: PASSWORD })).status, 401, 'its own visitor passes the CSRF check');
   });
 
   it('shows sign-up errors on the form with their codes, the input escaped', async () => {
@@ -107,18 +125,33 @@ describe('demo accounts over HTTP and WebSocket', () => {
     }
   });
 
-  it('refuses every form post without the right CSRF token with 403', async () => {
+  it('refuses every form post without the right CSRF token with 403, and changes nothing', async () => {
+    const db = demo.database.db;
+    const userRows = async () => (await db.selectFrom('users').select('username').execute()).map((r) => r.username).sort();
+    const sessionRows = async () => (await db.selectFrom('sessions').select(['id_hash', 'data']).orderBy('id_hash').execute()).map((r) => `${r.id_hash}:${r.data}`);
+    const loggedInRows = async () => (await db.selectFrom('logged_in_users').select('session_key_hash').execute()).length;
+    // A logged-in agent: a refused log-out must leave its session alive.
+    const owner = uniqueName('csrf');
     const a = agent();
-    await a.get('/log_in/'); // has a session, so only the token is missing or wrong
+    assert.equal((await a.signUp(owner, PASSWORD)).status, 303);
+    assert.equal((await a.logIn(owner, PASSWORD)).status, 303);
+    const newcomer = uniqueName('nobody');
     for (const path of ['/sign_up/', '/log_in/', '/log_out/']) {
       for (const token of [undefined, 'x'.repeat(43), await new Agent(demo.url).token('/log_in/')]) {
-        const res = await a.post(path, { ...(token === undefined ? {} : { csrf_token: token }), username: 'ann', password: PASSWORD, password1: PASSWORD, password2: PASSWORD });
-        assert.equal(res.status, 403, `${path} with ${token === undefined ? 'no token' : 'a wrong token'}`);
+        const before = { users: await userRows(), sessions: await sessionRows(), loggedIn: await loggedInRows(), cookies: a.cookieHeader };
+        const res = await a.post(path, { ...(token === undefined ? {} : { csrf_token: token }), username: path === '/sign_up/' ? newcomer : owner, password: PASSWORD, password1: PASSWORD, password2: PASSWORD });
+        const what = `${path} with ${token === undefined ? 'no token' : 'a wrong token'}`;
+        assert.equal(res.status, 403, what);
         assert.match(await res.text(), /SB_ERR_CSRF/);
+        assert.equal(res.headers.getSetCookie().length, 0, `${what}: no cookie set or cleared`);
+        assert.deepEqual({ users: await userRows(), sessions: await sessionRows(), loggedIn: await loggedInRows(), cookies: a.cookieHeader }, before, `${what}: no row and no cookie changed`);
       }
     }
+    // Still logged in: the page shows the user, and the refused sign-up created no account to log in to.
+    assert.match(await (await a.get('/users/')).text(), new RegExp(`data-username="${owner}"`));
+    assert.equal((await agent().logIn(newcomer, PASSWORD)).status, 401, 'the refused sign-up made no account');
     // Without any session cookie at all, too.
-    const bare = await new Agent(demo.url).post('/log_in/', { csrf_token: 'x'.repeat(43), username: 'ann', password: PASSWORD });
+    const bare = await new Agent(demo.url).post('/log_in/', { csrf_token: 'x'.repeat(43), username: owner, password: PASSWORD });
     assert.equal(bare.status, 403);
   });
 
@@ -175,7 +208,7 @@ describe('demo accounts over HTTP and WebSocket', () => {
       }
     }
     assert.deepEqual(statuses, [401, 401, 401, 429]);
-    // The right password is refused too until the bucket refills: the limit is per username.
+    // The right password is refused too from this address until the bucket refills.
     assert.equal((await a.logIn(name, PASSWORD)).status, 429);
   });
 
@@ -194,36 +227,63 @@ describe('demo accounts over HTTP and WebSocket', () => {
     }
   });
 
-  it('tells /users/ pages who comes online and goes offline, once per user, and closes a logged-out session with 4401', async () => {
+  it('keeps its own pages and localhost allowed when ALLOWED_ORIGINS lists another origin; `null` listed admits Origin: null', async () => {
+    const widened = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ALLOWED_ORIGINS: 'https://tutorial.example,null' }), {
+      secretKey: 'test-secret-key-0123456789abcdefghijkl',
+    });
+    try {
+      assert.deepEqual(widened.allowedOrigins, ['https://tutorial.example', 'null']);
+      const a = new Agent(widened.url);
+      const own = new URL(widened.url).origin;
+      const cases = [[own, 101], [`http://localhost:${widened.port}`, 101], ['https://tutorial.example', 101], ['null', 101], ['https://evil.example', 403], [undefined, 101]] as const;
+      for (const [origin, expected] of cases) {
+        let status = 101;
+        try {
+          const s = await a.socket('ws/chat/lobby/', origin === undefined ? {} : { origin });
+          s.ws.close();
+        } catch (err) {
+          status = (err as { status?: number }).status ?? -1;
+        }
+        assert.equal(status, expected, `Origin ${origin ?? '(none)'}`);
+      }
+    } finally {
+      await widened.close();
+    }
+  });
+
+  it('tells /users/ pages who logs in and out (is_logged_in) and whose pages are open (active), once per change, and closes a logged-out session with 4401', async () => {
     const watcher = agent();
     const watcherName = uniqueName('wat');
     await demo.accounts.users.create(watcherName, PASSWORD);
     assert.equal((await watcher.logIn(watcherName, PASSWORD)).status, 303);
     const watch = await open(watcher, 'users/');
-    await waitFor(() => watch.messages.some((m) => (m as { username: string }).username === watcherName), { message: 'the snapshot or the own online message' });
+    const lines = (s: AgentSocket, name: string): unknown[] => s.messages.filter((m) => (m as { username: string }).username === name);
+    await waitFor(() => lines(watch, watcherName).length > 0, { message: 'the snapshot' });
 
     const dee = agent();
     const deeName = uniqueName('dee');
     await demo.accounts.users.create(deeName, PASSWORD);
     assert.equal((await dee.logIn(deeName, PASSWORD)).status, 303);
-    const about = (): unknown[] => watch.messages.filter((m) => (m as { username: string }).username === deeName);
-    assert.deepEqual(about(), [], 'logging in alone opens no page');
+    // Logged in with no page open: Online (the seed's meaning), not active.
+    await waitFor(() => lines(watch, deeName).length === 1, { message: 'dee logged in' });
+    assert.deepEqual(lines(watch, deeName), [{ username: deeName, is_logged_in: true, active: false }]);
 
     const tab1 = await open(dee, 'users/');
-    await waitFor(() => about().length === 1, { message: 'dee online' });
-    assert.deepEqual(about(), [{ username: deeName, is_logged_in: true }]);
+    await waitFor(() => lines(watch, deeName).length === 2, { message: 'dee active' });
+    assert.deepEqual(lines(watch, deeName)[1], { username: deeName, is_logged_in: true, active: true });
     const tab2 = await open(dee, 'ws/chat/lobby/');
     tab2.ws.close();
     await tab2.closed;
-    const own = await waitFor(() => tab1.messages.find((m) => (m as { username: string }).username === deeName), { message: 'dee sees herself online' });
-    assert.deepEqual(own, { username: deeName, is_logged_in: true });
-    assert.equal(about().length, 1, 'a second tab opening and closing changes nothing');
 
     assert.equal((await dee.logOut()).status, 303);
     const closed = await tab1.closed;
     assert.equal(closed.code, 4401);
-    await waitFor(() => about().length === 2, { message: 'dee offline' });
-    assert.deepEqual(about()[1], { username: deeName, is_logged_in: false });
+    // Everything sent to tab1 before its close arrived first: dee's own line came once.
+    assert.deepEqual(lines(tab1, deeName), [{ username: deeName, is_logged_in: true, active: true }], 'the opening list and the own page opening: one line');
+    assert.deepEqual(lines(tab1, watcherName).length, 1, 'the watcher once');
+    await waitFor(() => JSON.stringify(lines(watch, deeName).at(-1)) === JSON.stringify({ username: deeName, is_logged_in: false, active: false }), { message: 'dee logged out and gone' });
+    const afterLogOut = lines(watch, deeName).slice(2);
+    assert.ok(afterLogOut.every((m) => (m as { is_logged_in: boolean }).is_logged_in === false), `a second tab changes nothing; then only logged-out lines: ${JSON.stringify(afterLogOut)}`);
     assert.equal(dee.cookies.has('sessionid'), false, 'the cookie is cleared');
     assert.equal(watch.ws.readyState, watch.ws.OPEN, 'the other user stays connected');
   });
@@ -246,13 +306,16 @@ describe('demo accounts over HTTP and WebSocket', () => {
 
     const guest = await open(agent(), `ws/chat/${room}/`);
     await waitFor(() => guest.messages.length === 50, { message: 'the history' });
-    assert.deepEqual(guest.messages[0], { message: 'm5', username: name });
-    assert.deepEqual(guest.messages[49], { message: 'm54', username: name });
+    // Stored messages carry their id (a page continues after its last one: `after=<id>`).
+    const [first, last] = [guest.messages[0], guest.messages[49]] as Array<{ id: number }>;
+    assert.deepEqual(first, { message: 'm5', username: name, id: first!.id });
+    assert.deepEqual(last, { message: 'm54', username: name, id: last!.id });
+    assert.equal(last!.id - first!.id, 49, 'consecutive ids, oldest first');
     writer.ws.send(JSON.stringify({ message: 'live' }));
     await waitFor(() => guest.messages.length === 51, { message: 'then live ones' });
     // Published with history: the seed fields plus the position (seed clients ignore it).
     const live = guest.messages[50] as { epoch?: unknown };
-    assert.deepEqual(live, { message: 'live', username: name, epoch: live.epoch, offset: 56 });
+    assert.deepEqual(live, { message: 'live', username: name, id: last!.id + 1, epoch: live.epoch, offset: 56 });
     assert.equal(typeof live.epoch, 'string');
   });
 
@@ -270,8 +333,9 @@ describe('demo accounts over HTTP and WebSocket', () => {
     const member = await open(a, 'ws/chat/members-club/');
     member.ws.send(JSON.stringify({ message: 'members only' }));
     await waitFor(() => member.messages.length === 1, { message: 'the message came back' });
-    const { epoch, offset, ...seedFields } = member.messages[0] as { epoch: unknown; offset: unknown };
+    const { epoch, offset, id, ...seedFields } = member.messages[0] as { epoch: unknown; offset: unknown; id: unknown };
     assert.deepEqual(seedFields, { message: 'members only', username: name });
+    assert.equal(typeof id, 'number');
     assert.equal(typeof epoch, 'string');
     assert.equal(typeof offset, 'number');
   });
@@ -371,3 +435,4 @@ describe('switchboard createuser', () => {
     }
   });
 });
+

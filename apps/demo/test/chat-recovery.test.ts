@@ -10,6 +10,7 @@ import { waitFor } from 'switchboard/testing';
 import { startDemo, type RunningDemo } from '../app.js';
 import { loadConfig } from '../config.js';
 import { chatFrames } from './chat-frames.js';
+import { guestCookie } from './guest-cookie.js';
 import { connectClient, type TestClient } from '@switchboard/test-support';
 
 const frames = chatFrames;
@@ -28,7 +29,7 @@ describe('demo chat recovery after reconnect', () => {
 
   /** Opens `path` as the same guest (cookie), so usernames are predictable. */
   async function open(path: string): Promise<TestClient> {
-    const client = await connectClient(demo.url.replace(/^http/, 'ws') + path, { headers: { cookie: 'sb_guest=guest-recover1' } });
+    const client = await connectClient(demo.url.replace(/^http/, 'ws') + path, { headers: { cookie: guestCookie('guest-recover1', demo.guests) } });
     clients.push(client);
     return client;
   }

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       secretKey: undefined,
       allowedOrigins: undefined,
+      trustProxy: false,
     });
   });
 
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u@db.example:5432/sb',
       SECRET_KEY: 'k'.repeat(32),
       ALLOWED_ORIGINS: 'https://example.com, .example.org',
+      TRUST_PROXY: '1',
     });
     assert.deepEqual(config, {
       port: 0,
@@ -70,6 +72,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://u@db.example:5432/sb',
       secretKey: 'k'.repeat(32),
       allowedOrigins: ['https://example.com', '.example.org'],
+      trustProxy: 1,
     });
   });
 
@@ -100,12 +103,21 @@ describe('loadConfig', () => {
 
   it('documents exactly the variables it reads', () => {
     const names = CONFIG_VARIABLES.map((v) => v.name);
-    assert.deepEqual(names, ['PORT', 'HOST', 'CHANNEL_LAYER_URL', 'LOG_LEVEL', 'MAX_PAYLOAD_BYTES', 'HEARTBEAT_INTERVAL_MS', 'MAX_SEND_QUEUE_BYTES', 'SWITCHBOARD_API_KEY', 'DATABASE_URL', 'SECRET_KEY', 'ALLOWED_ORIGINS']);
+    assert.deepEqual(names, ['PORT', 'HOST', 'CHANNEL_LAYER_URL', 'LOG_LEVEL', 'MAX_PAYLOAD_BYTES', 'HEARTBEAT_INTERVAL_MS', 'MAX_SEND_QUEUE_BYTES', 'SWITCHBOARD_API_KEY', 'DATABASE_URL', 'SECRET_KEY', 'ALLOWED_ORIGINS', 'TRUST_PROXY']);
     // Every variable the table lists is read: a bad value of each is refused (string ones excepted).
     for (const name of names.filter((n) => n !== 'HOST' && n !== 'CHANNEL_LAYER_URL' && n !== 'LOG_LEVEL' && n !== 'SWITCHBOARD_API_KEY' && n !== 'ALLOWED_ORIGINS')) {
       assertConfigError({ [name]: 'x' }, name);
     }
     assertConfigError({ ALLOWED_ORIGINS: 'https://example.com/' }, 'ALLOWED_ORIGINS');
+  });
+
+  it('reads TRUST_PROXY as off, true, a hop count or proxy addresses, and refuses anything else', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,loopback' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1', 'loopback']);
+    for (const bad of ['yes', 'proxy.example', '1000', '10.0.0.0/8;rm']) assertConfigError({ TRUST_PROXY: bad }, 'TRUST_PROXY');
   });
 
   it('matches the README configuration table', { skip: existsSync(readme) ? false : 'no README.md yet' }, () => {

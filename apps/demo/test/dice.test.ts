@@ -1,4 +1,4 @@
-/** Dice game rooms: the rules, both stores (atomic turns), DiceGameConsumer, and the game pages. */
+/** Dice game rooms: DiceGameConsumer (one process, two over Redis, the seed's protocol) and the game pages. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -10,219 +10,19 @@ import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, createScope, path, silentLogger, type Scope } from 'switchboard';
 import { RedisChannelLayer } from 'switchboard/layers/redis';
 import { ConsumerFailedError, WebsocketCommunicator } from 'switchboard/testing';
-import { DiceGameConsumer, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';
-import { MAX_PLAYERS, createGame, currentPlayer, join as joinGame, leave, newGame, parseGameState, roll, winner, type GameResult, type GameState } from '../game/game-state.js';
-import { MemoryGameStore, RedisGameStore, type GameStore } from '../game/game-store.js';
+import { GuestMiddleware, processGuestIdentity } from '../accounts/guest-identity.js';
+import { DiceGameConsumer, SEED_GREETING, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';
+import { winner } from '../game/game-state.js';
+import { MemoryGameStore, RedisGameStore } from '../game/game-store.js';
 import { MemoryReadingsStore } from '../iot/readings-store.js';
 import { registerSystemPages } from '../systems-http.js';
 import { systemRoutes } from '../systems-routes.js';
 import { REDIS_URL, redisAvailable } from '@switchboard/test-support';
+import { guestCookie } from './guest-cookie.js';
 import { DEMO_ROOT } from './paths.js';
 
 const alice = { id: 'guest:guest-alice1', name: 'guest-alice1' };
 const bob = { id: 'guest:guest-bob222', name: 'guest-bob222' };
-const carol = { id: 'user:7', name: 'carol' };
-
-/** The state of an accepted action (fails the test for a refused one). */
-function ok(result: GameResult): GameState {
-  assert.equal(result.ok, true, result.ok ? '' : `refused: ${result.message}`);
-  return result.state;
-}
-
-describe('game rules (game-state.ts)', () => {
-  it('starts empty, waiting, on a board of 20', () => {
-    const s = createGame();
-    assert.equal(s.boardSize, 20);
-    assert.deepEqual(s.players, []);
-    assert.equal(s.status, 'waiting');
-    assert.equal(currentPlayer(s), null);
-    assert.throws(() => createGame(1), RangeError);
-  });
-
-  it('takes turns in join order and wraps around', () => {
-    let s = createGame(100);
-    s = ok(joinGame(s, alice));
-    s = ok(joinGame(s, bob));
-    s = ok(joinGame(s, carol));
-    assert.deepEqual(s.players.map((p) => p.id), [alice.id, bob.id, carol.id]);
-    const order: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const p = currentPlayer(s)!;
-      order.push(p.name);
-      s = ok(roll(s, p.id, 1));
-    }
-    assert.deepEqual(order, ['guest-alice1', 'guest-bob222', 'carol', 'guest-alice1', 'guest-bob222', 'carol']);
-    assert.deepEqual(s.players.map((p) => p.position), [2, 2, 2]);
-    assert.equal(s.status, 'playing');
-  });
-
-  it('ignores a repeated join and refuses a ninth player', () => {
-    let s = ok(joinGame(createGame(), alice));
-    const again = joinGame(s, alice);
-    assert.ok(again.ok && again.change.kind === 'none');
-    assert.equal(again.state, s, 'same state object: nothing changed');
-    for (let i = 1; i < MAX_PLAYERS; i++) s = ok(joinGame(s, { id: `guest:g${i}`, name: `g${i}` }));
-    const full = joinGame(s, { id: 'guest:late', name: 'late' });
-    assert.ok(!full.ok && full.code === 'room_full');
-  });
-
-  it('refuses out-of-turn rolls and spectators without changing anything', () => {
-    const s = ok(joinGame(ok(joinGame(createGame(), alice)), bob));
-    const outOfTurn = roll(s, bob.id, 3);
-    assert.ok(!outOfTurn.ok);
-    assert.equal(outOfTurn.code, 'not_your_turn');
-    assert.match(outOfTurn.message, /guest-alice1's turn/);
-    assert.equal(outOfTurn.state, s);
-    const spectator = roll(s, carol.id, 3);
-    assert.ok(!spectator.ok && spectator.code === 'not_a_player');
-    const spectatorNew = newGame(s, carol.id);
-    assert.ok(!spectatorNew.ok && spectatorNew.code === 'not_a_player');
-  });
-
-  it('ends the game when a player reaches or passes the last square', () => {
-    let s = ok(joinGame(ok(joinGame(createGame(10), alice)), bob));
-    s = ok(roll(s, alice.id, 6));
-    s = ok(roll(s, bob.id, 6));
-    const win = roll(s, alice.id, 5); // 6 + 5 = 11: past the end
-    assert.ok(win.ok && win.change.kind === 'rolled' && win.change.won);
-    s = win.state;
-    assert.equal(s.status, 'over');
-    assert.equal(s.players[0]!.position, 10, 'stops on the last square');
-    assert.deepEqual(winner(s), { ...alice, position: 10 });
-    assert.equal(currentPlayer(s), null);
-    const late = roll(s, bob.id, 1);
-    assert.ok(!late.ok && late.code === 'game_over');
-  });
-
-  it('starts a new game only once the game is over, same players, all back to 0', () => {
-    let s = ok(joinGame(ok(joinGame(createGame(3), alice)), bob));
-    const early = newGame(s, alice.id);
-    assert.ok(!early.ok && early.code === 'game_in_progress');
-    s = ok(roll(s, alice.id, 6));
-    s = ok(newGame(s, bob.id));
-    assert.equal(s.status, 'waiting');
-    assert.equal(s.gameNumber, 2);
-    assert.equal(s.winnerId, null);
-    assert.deepEqual(s.players.map((p) => [p.id, p.position]), [[alice.id, 0], [bob.id, 0]]);
-    assert.equal(currentPlayer(s)!.id, alice.id);
-  });
-
-  it('passes the turn on when a player leaves', () => {
-    let s = createGame(100);
-    for (const p of [alice, bob, carol]) s = ok(joinGame(s, p));
-    s = ok(roll(s, alice.id, 1)); // bob's turn
-    const bobLeft = ok(leave(s, bob.id));
-    assert.equal(currentPlayer(bobLeft)!.id, carol.id, 'the leaver had the turn: the next player gets it');
-    const aliceLeft = ok(leave(s, alice.id));
-    assert.equal(currentPlayer(aliceLeft)!.id, bob.id, 'an earlier player left: the turn stays with bob');
-    const carolLeft = ok(leave(ok(roll(s, bob.id, 1)), carol.id));
-    assert.equal(currentPlayer(carolLeft)!.id, alice.id, 'the last in order left on their turn: wraps to the first');
-    const empty = ok(leave(ok(leave(ok(leave(s, alice.id)), bob.id)), carol.id));
-    assert.equal(empty.status, 'waiting');
-    assert.ok(!leave(empty, alice.id).ok);
-  });
-
-  it('counts versions and refuses impossible dice', () => {
-    const s = ok(joinGame(createGame(), alice));
-    assert.equal(s.version, 1);
-    assert.equal(ok(roll(s, alice.id, 2)).version, 2);
-    assert.throws(() => roll(s, alice.id, 0), RangeError);
-    assert.throws(() => roll(s, alice.id, 7), RangeError);
-  });
-
-  it('reads back its own JSON and nothing else', () => {
-    const s = ok(joinGame(createGame(), alice));
-    assert.deepEqual(parseGameState(JSON.stringify(s)), s);
-    for (const bad of ['', 'null', '[]', '{"boardSize": 20}', '{']) assert.equal(parseGameState(bad), null, bad);
-  });
-});
-
-/** Behaviour every GameStore has. `make` returns two handles on the same rooms (two processes). */
-function storeSuite(name: string, make: () => Promise<[GameStore, GameStore]>, cleanup: () => Promise<void>): void {
-  describe(name, () => {
-    let a: GameStore;
-    let b: GameStore;
-    before(async () => {
-      [a, b] = await make();
-    });
-    after(cleanup);
-
-    it('returns a fresh game for an unknown room', async () => {
-      const s = await a.get('unknown-room');
-      assert.equal(s.status, 'waiting');
-      assert.deepEqual(s.players, []);
-    });
-
-    it('shares rooms between handles and rolls 1..6', async () => {
-      ok(await a.join('shared', alice));
-      ok(await b.join('shared', bob));
-      assert.deepEqual((await b.get('shared')).players.map((p) => p.id), [alice.id, bob.id]);
-      const rolled = await b.roll('shared', alice.id);
-      assert.ok(rolled.ok && rolled.change.kind === 'rolled');
-      assert.ok(rolled.change.roll.die >= 1 && rolled.change.roll.die <= 6);
-      assert.equal((await a.get('shared')).players[0]!.position, rolled.change.roll.die);
-    });
-
-    it('lets exactly one of two concurrent rolls of the same turn through', async () => {
-      for (let round = 0; round < 10; round++) {
-        const room = `double-${round}`;
-        ok(await a.join(room, alice));
-        ok(await a.join(room, bob));
-        const before = await a.get(room);
-        const results = await Promise.all([a.roll(room, alice.id), b.roll(room, alice.id), a.roll(room, alice.id), b.roll(room, alice.id)]);
-        const accepted = results.filter((r) => r.ok);
-        assert.equal(accepted.length, 1, `round ${round}: ${results.map((r) => (r.ok ? 'ok' : r.code)).join(', ')}`);
-        for (const r of results) if (!r.ok) assert.equal(r.code, 'not_your_turn');
-        const after = await b.get(room);
-        assert.equal(after.version, before.version + 1);
-        assert.equal(currentPlayer(after)!.id, bob.id);
-      }
-    });
-
-    it('loses no join when many players join at once through both handles', async () => {
-      const players = Array.from({ length: MAX_PLAYERS }, (_, i) => ({ id: `guest:p${i}`, name: `p${i}` }));
-      const results = await Promise.all(players.map((p, i) => (i % 2 ? a : b).join('crowd', p)));
-      assert.ok(results.every((r) => r.ok));
-      const s = await a.get('crowd');
-      assert.deepEqual(new Set(s.players.map((p) => p.id)), new Set(players.map((p) => p.id)));
-      assert.equal(s.version, MAX_PLAYERS);
-    });
-
-    it('changes nothing for a refused action', async () => {
-      ok(await a.join('refused', alice));
-      const before = await a.get('refused');
-      const r = await b.roll('refused', carol.id);
-      assert.ok(!r.ok && r.code === 'not_a_player');
-      assert.deepEqual(await a.get('refused'), before);
-    });
-  });
-}
-
-storeSuite(
-  'MemoryGameStore',
-  async () => {
-    const store = new MemoryGameStore();
-    return [store, store];
-  },
-  async () => {},
-);
-
-describe('RedisGameStore', { skip: !redisAvailable() && `Redis unreachable at ${REDIS_URL}` }, () => {
-  const prefix = `sbtest:${randomUUID().slice(0, 8)}:`;
-  const clients: Redis[] = [];
-  storeSuite(
-    'on two Redis connections (two processes)',
-    async () => {
-      const [c1, c2] = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
-      clients.push(c1, c2);
-      return [new RedisGameStore(c1, { prefix }), new RedisGameStore(c2, { prefix })];
-    },
-    async () => {
-      await new RedisGameStore(clients[0]!, { prefix }).clear();
-      await Promise.all(clients.map((c) => c.quit()));
-    },
-  );
-});
 
 // ---- the consumer ----------------------------------------------------------------------------
 
@@ -233,7 +33,7 @@ describe('DiceGameConsumer', () => {
   const dice: number[] = [];
   // Board of 10; dice from `dice` when scripted, else the real crypto die.
   const store = new MemoryGameStore({ boardSize: 10, rollDie: () => dice.shift() ?? 1 + Math.floor(Math.random() * 6) });
-  const app = new CookieMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store })));
+  const app = new CookieMiddleware(new GuestMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store })), processGuestIdentity()));
   const open: WebsocketCommunicator[] = [];
   after(async () => {
     await Promise.all(open.map((c) => c.disconnect()));
@@ -242,12 +42,12 @@ describe('DiceGameConsumer', () => {
 
   /** Connects as the guest `name` (no name: no cookie) and reads the three greeting frames. */
   async function enter(room: string, name?: string): Promise<{ c: WebsocketCommunicator; you: { id: string; name: string }; state: GameStateFrame }> {
-    const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: name ? { cookie: `sb_guest=${name}` } : {} });
+    const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: name ? { cookie: guestCookie(name) } : {} });
     open.push(c);
     assert.equal((await c.connect()).accepted, true);
     const hello = await c.receiveJson<{ type: 'hello'; room: string; you: { id: string; name: string } }>();
     assert.equal(hello.type, 'hello');
-    assert.equal(hello.room, room);
+    assert.equal(hello.room, decodeURIComponent(room));
     const greeting = await c.receiveJson<GameMessageFrame>();
     assert.equal(greeting.type, 'game');
     assert.equal(typeof greeting.message, 'string');
@@ -363,7 +163,7 @@ describe('DiceGameConsumer', () => {
 
   it('answers unknown actions and non-objects with an error frame and keeps the connection', async () => {
     const { c } = await enter('bad-actions', 'guest-dave44');
-    for (const content of [{ action: 'cheat' }, { message: 'game start' }, [1], 'roll', null]) {
+    for (const content of [{ action: 'cheat' }, { action: 'fly', message: 'not a seed frame: it has an action' }, [1], 'roll', null]) {
       await c.sendJson(content);
       await expectError(c, /send \{"action": "join"\}/);
     }
@@ -371,20 +171,79 @@ describe('DiceGameConsumer', () => {
     assert.equal((await change(c))[0].message, 'guest-dave44 joined');
   });
 
-  it('takes the player name from the login, else the guest cookie, else a fresh guest name', () => {
+  it("speaks the seed's protocol: a {message} frame rolls (joining, then a new game, as needed), every frame has the seed's fields", async () => {
+    const room = 'seed-protocol';
+    const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: { cookie: guestCookie('guest-seed01') } });
+    open.push(c);
+    assert.equal((await c.connect()).accepted, true);
+    const seedFields = (f: Frame): void => {
+      assert.equal(typeof f['message'], 'string', JSON.stringify(f));
+      assert.ok(f['gameStatus'] === 0 || f['gameStatus'] === 1, JSON.stringify(f));
+      assert.equal(typeof f['position'], 'number', JSON.stringify(f));
+    };
+    const hello = await c.receiveJson<Frame>();
+    seedFields(hello);
+    const greeting = await c.receiveJson<Frame>();
+    assert.equal(greeting['message'], SEED_GREETING);
+    assert.equal(greeting['gameStatus'], 1);
+    assert.ok(Number(greeting['position']) >= 1 && Number(greeting['position']) <= 6, 'a die, as the seed casts on connect');
+    seedFields(await c.receiveJson<Frame>()); // state
+    // The seed page's first frame (its values are the client's: ignored, the server rolls).
+    dice.push(4, 6);
+    await c.sendJson({ message: 'game start', gameStatus: 1, position: 6 });
+    const [joined, afterJoin] = await change(c);
+    assert.equal(joined.message, 'guest-seed01 joined');
+    seedFields(afterJoin as unknown as Frame);
+    const [rolled, afterRoll] = await change(c);
+    assert.equal(rolled.position, 4);
+    assert.equal(rolled.gameStatus, 1);
+    assert.equal(afterRoll.position, 4);
+    assert.match(afterRoll.message, /guest-seed01's turn/);
+    await c.sendJson({ message: 'game start', position: 1 });
+    const [won, over] = await change(c);
+    assert.equal(won.position, 6);
+    assert.equal(won.gameStatus, 0, 'the seed sees gameStatus 0 at the end');
+    assert.equal(over.gameStatus, 0);
+    assert.match(over.message, /game over: guest-seed01 won/);
+    // Once over, the next seed frame starts a new game and rolls in it.
+    dice.push(2);
+    await c.sendJson({ message: 'again' });
+    const [started, fresh] = await change(c);
+    assert.match(started.message, /game 2 started/);
+    assert.equal(fresh.gameStatus, 1);
+    const [again] = await change(c);
+    assert.equal(again.position, 2);
+    assert.equal(again.to, 2);
+  });
+
+  it('takes the player name from the login, else the signed guest cookie, else a fresh guest name', () => {
     const base = createScope({ path: '/ws/game/x/' });
     const withUser: Scope = { ...base, user: { id: 42, username: 'erin', isAuthenticated: true } };
     assert.deepEqual(playerFromScope(withUser), { id: 'user:42', name: 'erin' });
-    const anonymous: Scope = { ...base, cookies: { sb_guest: 'guest-frank9' }, user: { id: null, username: '', isAuthenticated: false } };
+    // GuestMiddleware puts a correctly signed cookie's name in scope.extensions.guestName.
+    const anonymous: Scope = { ...base, extensions: { guestName: 'guest-frank9' }, user: { id: null, username: '', isAuthenticated: false } };
     assert.deepEqual(playerFromScope(anonymous), { id: 'guest:guest-frank9', name: 'guest-frank9' });
-    for (const cookie of ['admin', 'guest-UPPER', 'guest-<b>x</b>', 'guest-ab']) {
+    // The bare cookie is not enough: it must have been checked.
+    for (const cookie of ['guest-frank9', 'admin', 'guest-UPPER', 'guest-<b>x</b>', 'guest-ab']) {
       const p = playerFromScope({ ...base, cookies: { sb_guest: cookie } });
       assert.match(p.name, /^guest-[a-z0-9]{4,12}$/);
       assert.notEqual(p.name, cookie);
     }
     // A user who registered a guest-looking name is not that guest.
-    const lookalike = playerFromScope({ ...base, cookies: { sb_guest: 'guest-frank9' }, user: { id: 5, username: 'guest-frank9', isAuthenticated: true } });
+    const lookalike = playerFromScope({ ...base, extensions: { guestName: 'guest-frank9' }, user: { id: 5, username: 'guest-frank9', isAuthenticated: true } });
     assert.notEqual(lookalike.id, 'guest:guest-frank9');
+  });
+
+  it('plays a forged guest cookie (a name without its signature) as someone new', async () => {
+    const room = 'forged';
+    const { you } = await enter(room, 'guest-gina77');
+    const forger = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer, headers: { cookie: 'sb_guest=guest-gina77' } });
+    open.push(forger);
+    assert.equal((await forger.connect()).accepted, true);
+    const hello = await forger.receiveJson<{ you: { id: string; name: string } }>();
+    assert.equal(you.name, 'guest-gina77');
+    assert.notEqual(hello.you.name, 'guest-gina77');
+    assert.notEqual(hello.you.id, you.id);
   });
 
   it('removes a player when their last connection to the room closes', async () => {
@@ -402,13 +261,23 @@ describe('DiceGameConsumer', () => {
     assert.deepEqual(state.players, []);
   });
 
-  it('refuses a room name outside [A-Za-z0-9_-]{1,64} before the handshake', async () => {
-    for (const room of ['bad.room', 'x'.repeat(65)]) {
+  it('refuses a name that is not a room name before the handshake', async () => {
+    for (const room of ['bad.room', 'x'.repeat(65), encodeURIComponent('a b')]) {
       const c = new WebsocketCommunicator(app, `/ws/game/${room}/`, { channelLayer: layer });
       const result = await c.connect();
       assert.equal(result.accepted, false);
       assert.equal(result.status, 403);
     }
+  });
+
+  it('plays in a room with a Unicode name, in its encoded group', async () => {
+    const room = '骰子房';
+    const { c, you } = await enter(encodeURIComponent(room), 'guest-uni123');
+    assert.equal(you.name, 'guest-uni123');
+    await c.sendJson({ action: 'join' });
+    const [message, state] = await change(c);
+    assert.equal(message.message, 'guest-uni123 joined');
+    assert.equal(state.room, room);
   });
 
   it('fails loudly when routed without a store', async () => {
@@ -437,7 +306,7 @@ describe('DiceGameConsumer across two processes over Redis', { skip: !redisAvail
       clients.push(client);
       const store = new RedisGameStore(client, { prefix, boardSize: 10, rollDie });
       stores.push(store);
-      apps.push(new CookieMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store }))));
+      apps.push(new CookieMiddleware(new GuestMiddleware(new URLRouter(systemRoutes({ readingsStore: new MemoryReadingsStore(), gameStore: store })), processGuestIdentity())));
     }
   });
 
@@ -449,7 +318,7 @@ describe('DiceGameConsumer across two processes over Redis', { skip: !redisAvail
   });
 
   async function enter(process: 0 | 1, room: string, name: string): Promise<WebsocketCommunicator> {
-    const c = new WebsocketCommunicator(apps[process]!, `/ws/game/${room}/`, { channelLayer: layers[process]!, headers: { cookie: `sb_guest=${name}` } });
+    const c = new WebsocketCommunicator(apps[process]!, `/ws/game/${room}/`, { channelLayer: layers[process]!, headers: { cookie: guestCookie(name) } });
     open.push(c);
     assert.equal((await c.connect()).accepted, true);
     for (const type of ['hello', 'game', 'state']) assert.equal((await c.receiveJson<Frame>()).type, type);
@@ -526,7 +395,7 @@ describe('game pages', () => {
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /data-room="lobby"/);
     assert.match(res.body, /<script type="module" src="\/static\/game.js">/);
-    assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+;.*HttpOnly/i);
+    assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+\.[A-Za-z0-9_-]{22};.*HttpOnly/i);
   });
 
   it('picks a room from the form, and refuses a bad name with 400', async () => {

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, type ChannelLayer } from 'switchboard';
 import { RedisChannelLayer } from 'switchboard/layers/redis';
 import { WebsocketCommunicator, waitFor } from 'switchboard/testing';
+import { guestCookie } from './guest-cookie.js';
 import { WebSocket } from 'ws';
 import { startDemo, type RunningDemo } from '../app.js';
 import { loadConfig } from '../config.js';
@@ -558,13 +559,13 @@ describe('IoT page and vendor scripts', () => {
     assert.ok(res.body.includes(`<script src="${CHART_JS_URL}" defer>`));
     assert.ok(res.body.includes(`<script src="${CHART_ADAPTER_URL}" defer>`));
     assert.doesNotMatch(res.body, /https?:\/\/cdn/i);
-    assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+;/);
+    assert.match(res.headers['set-cookie'] as string, /^sb_guest=guest-[a-z0-9]+\.[A-Za-z0-9_-]{22};/);
   });
 
   it('serves /one/ with the seed element', async () => {
-    const res = await app.inject({ url: '/one/', headers: { cookie: 'sb_guest=guest-abcd12' } });
+    const res = await app.inject({ url: '/one/', headers: { cookie: guestCookie('guest-abcd12') } });
     assert.equal(res.statusCode, 200);
-    assert.match(res.body, /<p id="one">/);
+    assert.match(res.body, /<p id="one"[ >]/);
     assert.match(res.body, /guest-abcd12/);
     assert.equal(res.headers['set-cookie'], undefined);
   });

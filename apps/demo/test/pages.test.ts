@@ -26,7 +26,7 @@ const SCRIPTS: ReadonlyArray<[script: string, page: string]> = [
 
 /** The `<nav class="account">` of a page, whitespace collapsed, tags kept. */
 function nav(html: string): string {
-  const match = /<nav class="account">([^]*?)<\/nav>/.exec(html);
+  const match = /<nav class="account" aria-label="Account">([^]*?)<\/nav>/.exec(html);
   assert.ok(match, 'the page has the layout nav');
   return match[1]!.replace(/\s+/g, ' ').trim();
 }
@@ -48,10 +48,12 @@ describe('demo pages: layout nav, client SDK, page scripts', () => {
 
   it('shows a guest "Log in / Sign up" on every page, and a logged-in user their name and "Log out"', async () => {
     const guest = new Agent(demo.url);
-    for (const path of PAGES) {
+    // The account forms too: their own `username` field once blanked the layout's name.
+    for (const path of [...PAGES, '/log_in/', '/sign_up/', '/log_in/?username=someone']) {
       const text = nav(await (await guest.get(path)).text());
-      assert.match(text, /you are <strong>guest-[a-z0-9]+<\/strong><\/span> · <a id="nav-log-in" href="\/log_in\/">Log in<\/a> \/ <a id="nav-sign-up" href="\/sign_up\/">Sign up<\/a>/, `${path}: ${text}`);
+      assert.match(text, /you are <strong>guest-[a-z0-9]+<\/strong><\/span> <a id="nav-log-in" href="\/log_in\/">Log in<\/a> <a id="nav-sign-up" class="button small" href="\/sign_up\/">Sign up<\/a>/, `${path}: ${text}`);
       assert.doesNotMatch(text, /Log out|>Account</, path);
+      assert.doesNotMatch(text, /·/, `${path}: no separators left dangling`);
     }
 
     const user = new Agent(demo.url);
@@ -59,7 +61,7 @@ describe('demo pages: layout nav, client SDK, page scripts', () => {
     assert.equal((await user.logIn('nav-alice', PASSWORD)).status, 303);
     for (const path of [...PAGES, '/users/']) {
       const text = nav(await (await user.get(path)).text());
-      assert.match(text, /you are <strong>nav-alice<\/strong><\/span> · <a id="nav-log-out" href="\/log_out\/">Log out<\/a>/, `${path}: ${text}`);
+      assert.match(text, /you are <strong>nav-alice<\/strong><\/span> <a id="nav-log-out" href="\/log_out\/">Log out<\/a>/, `${path}: ${text}`);
       assert.doesNotMatch(text, /nav-log-in|nav-sign-up/, path);
     }
   });

@@ -10,6 +10,7 @@ import { waitFor } from 'switchboard/testing';
 import { WebSocket } from 'ws';
 import { startDemo, type RunningDemo } from '../app.js';
 import { loadConfig } from '../config.js';
+import { guestCookie } from './guest-cookie.js';
 
 /** The seed's chat client, as plain as the seed's page script. */
 class SeedChatClient {
@@ -77,7 +78,7 @@ describe('demo with a seed-protocol client', () => {
   });
 
   it('uses the guest name from the sb_guest cookie', async () => {
-    const c = client('ws/chat/cookies/', { cookie: 'sb_guest=guest-cookie1' });
+    const c = client('ws/chat/cookies/', { cookie: guestCookie('guest-cookie1', demo.guests) });
     await c.opened;
     c.send('named', 'ignored');
     await waitFor(() => c.received.length === 1, { message: 'the message came back' });
@@ -123,18 +124,22 @@ describe('demo HTTP pages', () => {
     const html = await res.text();
     assert.match(html, /<a href="\/chat\/">Chat rooms<\/a>/);
     const cookie = res.headers.get('set-cookie') ?? '';
-    assert.match(cookie, /^sb_guest=guest-[a-z0-9]{4,12};/);
+    assert.match(cookie, /^sb_guest=guest-[a-z0-9]{4,12}\.[A-Za-z0-9_-]{22};/);
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   });
 
-  it('keeps a well-formed guest cookie and replaces a malformed one', async () => {
-    const kept = await fetch(`${demo.url}chat/`, { headers: { cookie: 'sb_guest=guest-keepme' } });
+  it('keeps a correctly signed guest cookie and replaces a malformed, unsigned or forged one', async () => {
+    const kept = await fetch(`${demo.url}chat/`, { headers: { cookie: guestCookie('guest-keepme', demo.guests) } });
     assert.equal(kept.headers.get('set-cookie'), null);
     assert.match(await kept.text(), /you are <strong>guest-keepme<\/strong>/);
-    const replaced = await fetch(`${demo.url}chat/`, { headers: { cookie: 'sb_guest=admin' } });
-    assert.match(replaced.headers.get('set-cookie') ?? '', /^sb_guest=guest-/);
+    const forged = ['admin', 'guest-keepme', `guest-keepme.${'A'.repeat(22)}`, guestCookie('guest-keepme').slice('sb_guest='.length)];
+    for (const value of forged) {
+      const replaced = await fetch(`${demo.url}chat/`, { headers: { cookie: `sb_guest=${value}` } });
+      assert.match(replaced.headers.get('set-cookie') ?? '', /^sb_guest=guest-/, value);
+      assert.doesNotMatch(await replaced.text(), /you are <strong>guest-keepme<\/strong>/, `${value} is not honoured`);
+    }
   });
 
   it('renders a room page with the seed element ids', async () => {
@@ -165,6 +170,19 @@ describe('demo HTTP pages', () => {
     const noSlash = await fetch(`${demo.url}chat/lobby`, { redirect: 'manual' });
     assert.equal(noSlash.status, 301);
     assert.equal(noSlash.headers.get('location'), '/chat/lobby/');
+  });
+
+  it('serves rooms with Unicode names, as the seeds\' \\w does', async () => {
+    const path = `/chat/${encodeURIComponent('房间1')}/`;
+    const res = await fetch(new URL(path, demo.url));
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<script id="room-name" type="application\/json">"房间1"<\/script>/);
+    const form = await fetch(`${demo.url}chat/?room=${encodeURIComponent('房间1')}`, { redirect: 'manual' });
+    assert.equal(form.status, 303);
+    assert.equal(form.headers.get('location'), path);
+    const game = await fetch(`${demo.url}game/?room=${encodeURIComponent('骰子')}`, { redirect: 'manual' });
+    assert.equal(game.headers.get('location'), `/game/${encodeURIComponent('骰子')}/`);
+    assert.equal((await fetch(new URL(game.headers.get('location')!, demo.url))).status, 200);
   });
 
   it('serves the page script from /static/ and 404s elsewhere', async () => {

@@ -46,39 +46,46 @@ export interface CreateLoggerOptions {
 /** The levels {@link createLogger} accepts. */
 export const LOG_LEVELS: readonly string[] = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
-/** Whether `pino-pretty` can be loaded from here (it is an optional peer dependency). */
-function prettyAvailable(): boolean {
+type PrettyFactory = (options: Record<string, unknown>) => NodeJS.WritableStream;
+
+/** `pino-pretty`'s stream factory when it is installed (an optional peer dependency), else `undefined`. */
+function loadPretty(): PrettyFactory | undefined {
   try {
-    createRequire(import.meta.url).resolve('pino-pretty');
-    return true;
+    const loaded = createRequire(import.meta.url)('pino-pretty') as PrettyFactory | { default: PrettyFactory };
+    return typeof loaded === 'function' ? loaded : loaded.default;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** `msg`, then the error's stack (if the event has one) indented under it. */
+function messageWithStack(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey] ?? '');
+  const err = log['err'] as { stack?: unknown; message?: unknown } | undefined;
+  const detail = typeof err?.stack === 'string' ? err.stack : typeof err?.message === 'string' ? err.message : undefined;
+  return detail === undefined ? message : `${message}\n${detail.replace(/^/gm, '    ')}`;
 }
 
 /**
  * Creates a process logger.
  *
- * In a terminal each event is one line (`HH:MM:ss LEVEL message`), its fields kept out of the
- * line except `err` (pino-pretty's `singleLine`, `hideObject` for access logs); JSON lines otherwise.
+ * In a terminal each event is one line, as Daphne prints (`[12:00:01] INFO: HTTP GET /chat/ 200
+ * [0.01, 127.0.0.1:50603]`), with an error's stack on the lines below it; JSON lines otherwise.
+ * pino-pretty runs as a stream in this thread with `hideObject` and a `messageFormat` function
+ * that adds the stack back (a function cannot cross into a transport's worker thread, and
+ * pino-pretty 13 ends no line with `singleLine` plus `hideObject`).
  * @throws RangeError for an unknown level (see {@link LOG_LEVELS}).
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new RangeError(`unknown log level ${JSON.stringify(level)}; use one of ${LOG_LEVELS.join(', ')}`);
-  const pretty = (options.pretty ?? Boolean(process.stdout.isTTY)) && prettyAvailable();
-  return pino({
-    level,
-    name: options.name ?? 'switchboard',
-    ...(pretty
-      ? {
-          transport: {
-            target: 'pino-pretty',
-            options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', singleLine: true, hideObject: true },
-          },
-        }
-      : {}),
-  });
+  const base = { level, name: options.name ?? 'switchboard' };
+  const prettyFactory = (options.pretty ?? Boolean(process.stdout.isTTY)) ? loadPretty() : undefined;
+  if (prettyFactory === undefined) return pino(base);
+  return pino(
+    base,
+    prettyFactory({ colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', hideObject: true, messageFormat: messageWithStack, sync: true }),
+  );
 }
 
 /**

@@ -116,8 +116,16 @@ for (const [label, makeDatabase, skipDb] of targets) {
       }, username);
     const waitStatus = (page: Page, username: string, online: boolean, message: string) =>
       waitFor(async () => (await status(page, username)) === (online ? 'true:Online' : 'false:Offline'), { timeoutMs: 5_000, message });
+    /** Whether `username`'s line shows the "active now" marker (a page of the site open). */
+    const active = (page: Page, username: string): Promise<string | null> =>
+      page.evaluate((name) => {
+        const li = [...document.querySelectorAll('#users li')].find((l) => l.dataset['username'] === name);
+        return li ? `${li.dataset['active']}:${li.querySelector('.user-active')?.textContent}` : null;
+      }, username);
+    const waitActive = (page: Page, username: string, on: boolean, message: string) =>
+      waitFor(async () => (await active(page, username)) === (on ? 'true:active now' : 'false:'), { timeoutMs: 5_000, message });
 
-    it('signs up, logs in, and follows another user Online and Offline without a reload; chats under the real name', async (t) => {
+    it('signs up, logs in, and follows another user Online/Offline and active without a reload; chats under the real name', async (t) => {
       const [alice, bob] = [uniqueName('alice'), uniqueName('bob')];
       const contextA = await browser.newContext();
       const contextB = await browser.newContext();
@@ -160,8 +168,11 @@ for (const [label, makeDatabase, skipDb] of targets) {
       await bobChat.press('#chat-message-input', 'Enter');
       await waitFor(async () => (await bobChat.inputValue('#chat-log')).includes(`${bob}: still here`), { timeoutMs: 5_000, message: 'bob\'s message' });
       assert.equal(await status(pageA, bob), 'true:Online', 'several tabs count once');
+      assert.equal(await active(pageA, bob), 'true:active now');
       await bobChat.close();
-      await waitStatus(pageA, bob, false, 'bob offline when his last tab closes');
+      // Logged in with no page open: still Online, no longer active (seed 003's list means logged in).
+      await waitActive(pageA, bob, false, 'bob not active when his last tab closes');
+      assert.equal(await status(pageA, bob), 'true:Online', 'bob is still logged in');
       assert.deepEqual(reloads, [], 'alice\'s page never reloaded');
 
       // Chat under the real name; a forged username changes nothing; HTML shows as text.
@@ -275,23 +286,26 @@ describe('accounts on two processes over Redis', { skip: redisAvailable() ? fals
     sockets.push(watch);
     const about = (): unknown[] => watch.messages.filter((m) => (m as { username: string }).username === carol);
     await waitFor(() => about().length === 1, { message: 'the snapshot has carol' });
-    assert.deepEqual(about()[0], { username: carol, is_logged_in: false });
+    assert.deepEqual(about()[0], { username: carol, is_logged_in: false, active: false });
 
     const started = performance.now();
     assert.equal((await carolOnA.logIn(carol, PASSWORD)).status, 303);
+    // The log-in alone (no page open yet) makes carol Online on B, as seed 003's signal does.
+    await waitFor(() => about().length === 2, { message: 'B heard that carol logged in' });
+    assert.deepEqual(about()[1], { username: carol, is_logged_in: true, active: false });
+    const loginToOnlineMs = performance.now() - started;
     const carolPage = await carolOnA.socket('users/');
     sockets.push(carolPage);
-    await waitFor(() => about().length === 2, { message: 'B heard that carol is online' });
-    assert.deepEqual(about()[1], { username: carol, is_logged_in: true });
-    const loginToOnlineMs = performance.now() - started;
+    await waitFor(() => about().length === 3, { message: 'B heard that carol is active' });
+    assert.deepEqual(about()[2], { username: carol, is_logged_in: true, active: true });
 
     // The same browser session, its log-out form posted to process B.
     const carolOnB = new Agent(b!.url);
     for (const [k, v] of carolOnA.cookies) carolOnB.cookies.set(k, v);
     assert.equal((await carolOnB.logOut()).status, 303);
     assert.equal((await carolPage.closed).code, 4401, 'closed on A by a log-out on B');
-    await waitFor(() => about().length === 3, { message: 'B heard that carol is offline' });
-    assert.deepEqual(about()[2], { username: carol, is_logged_in: false });
+    await waitFor(() => JSON.stringify(about().at(-1)) === JSON.stringify({ username: carol, is_logged_in: false, active: false }), { message: 'B heard that carol is offline' });
+    assert.ok(about().slice(3).every((m) => (m as { is_logged_in: boolean }).is_logged_in === false), JSON.stringify(about()));
     t.diagnostic(`two processes: log-in on A to "online" on B in ${loginToOnlineMs.toFixed(0)} ms`);
   });
 });

@@ -77,7 +77,7 @@ describe('word stream, IoT chart and dice rooms in a browser', { skip }, () => {
 
   it(`/one/: a new word every ${WORD_INTERVAL_MS} ms, as configured`, async (t) => {
     const page = await open('/one/');
-    assert.match((await page.textContent('main .help')) ?? '', new RegExp(`every ${WORD_INTERVAL_MS} ms \\(100 in all\\)`), 'the page says how often');
+    assert.match((await page.textContent('main .lead')) ?? '', new RegExp(`every ${WORD_INTERVAL_MS} ms \\(100 in all\\)`), 'the page says how often');
     await page.waitForFunction(() => Number(document.getElementById('one')?.dataset['count'] ?? 0) >= 1, undefined, { timeout: 5_000 });
     // Timestamp each change in the page, where the socket delivers it.
     await page.evaluate(() => {
