@@ -26,6 +26,7 @@ import {
   type ChannelLayer,
   type LayerMessage,
 } from 'switchboard';
+import { ask } from './ipc.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200);
@@ -34,22 +35,6 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const BATCH = 10; // broadcasts per event-loop turn
 
 const payload = { message: 'x'.repeat(64), username: 'bench' };
-
-function ask(child: ChildProcess, msg: object, ok: string): Promise<{ ms?: number }> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { ok?: string; error?: string; ms?: number }) => {
-      if (m.error) {
-        child.off('message', onMessage);
-        reject(new Error(m.error));
-      } else if (m.ok === ok) {
-        child.off('message', onMessage);
-        resolve(m);
-      }
-    };
-    child.on('message', onMessage);
-    child.send(msg);
-  });
-}
 
 /** Sends `MESSAGES` broadcasts with `broadcast(i)`, BATCH at once per turn; returns delivered msgs/s. */
 async function measure(child: ChildProcess, broadcast: (i: number) => void | Promise<unknown>): Promise<number> {

@@ -4,25 +4,15 @@
  * every receiver), never speed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { redisAvailable, REDIS_URL } from '@switchboard/test-support';
+import { runBench } from './run-bench.js';
 
-const benchJs = fileURLToPath(new URL('../../bench/fanout.js', import.meta.url));
 
 describe('npm run bench (fan-out)', () => {
   it('reports every scenario at a small size', async () => {
     const withRedis = redisAvailable();
-    const child = spawn(process.execPath, [benchJs], {
-      env: { ...process.env, BENCH_CLIENTS: '20', BENCH_MESSAGES: '20', BENCH_RUNS: '1', REDIS_URL },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, out } = await runBench('fanout', { BENCH_CLIENTS: '20', BENCH_MESSAGES: '20', BENCH_RUNS: '1', REDIS_URL });
     assert.equal(code, 0, out);
     const labels = ['bare ws loop', 'ws loop, bytes once', 'ws loop, framed once + cork', 'socket.io io.to(room).emit', 'switchboard in-memory'];
     if (withRedis) labels.push('switchboard redis, local send', 'switchboard redis, remote send');
