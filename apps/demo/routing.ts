@@ -58,7 +58,7 @@ export function createWebsocketApplication(systems?: SystemDeps, accounts?: Acco
   const extra: Route[] = systems ? systemRoutes(systems) : [];
   const guests = options.guests ?? processGuestIdentity();
   if (!accounts) return new CookieMiddleware(new GuestMiddleware(new URLRouter([...websocketRoutes, ...extra]), guests));
-  const chat = ChatConsumer.with({ messages: accounts.messages, rooms: accounts.chatRooms ?? null });
+  const chat = ChatConsumer.with({ messages: accounts.messages, rooms: accounts.chatRooms ?? null, presence: accounts.presence });
   const routes = [
     path('ws/chat/', chat),
     path('ws/chat/<roomName>/', chat),

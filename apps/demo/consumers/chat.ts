@@ -21,7 +21,7 @@
  *   missed instead of the stored ones, then a `switchboard.history` frame; when the gap cannot be
  *   filled (`recovered: false` in that frame) it gets the stored messages as on a fresh open.
  */
-import { BadRequestError, CloseCode, frameRateLimit, historyRecovery, JsonWebsocketConsumer, withPosition, type LayerEvent, type LayerMessage } from 'switchboard';
+import { BadRequestError, CloseCode, frameRateLimit, historyRecovery, JsonWebsocketConsumer, presence, withPosition, type ConsumerFeature, type LayerEvent, type LayerMessage, type PresenceStore } from 'switchboard';
 import { guestNameOf } from '../accounts/guest-identity.js';
 import { MAX_HISTORY, type ChatMessageRepository } from '../db/messages.js';
 import type { RoomDirectory } from './room-directory.js';
@@ -68,6 +68,19 @@ export type ChatMessageEvent = LayerEvent<ChatEvents, 'chat.message'>;
 export interface ChatConsumerArgs {
   readonly messages?: ChatMessageRepository | null;
   readonly rooms?: RoomDirectory | null;
+  /** Who is in each room ("who is here" on the room page); none: no presence frames. */
+  readonly presence?: PresenceStore | null;
+}
+
+/** The presence key and info of a chat connection: its name. Pages ask for the list with `?presence=1`; seed pages never get the frames. */
+function chatPresence(store: PresenceStore, group: string, name: () => string): ConsumerFeature {
+  return presence({
+    store,
+    group,
+    key: name,
+    info: () => ({ username: name() }),
+    watch: (scope) => new URLSearchParams(scope.queryString).has('presence'),
+  });
 }
 
 /**
@@ -124,7 +137,7 @@ export class ChatConsumer extends JsonWebsocketConsumer<{ roomName?: string }, C
    * typing speed; a script that floods gets `SB_ERR_RATE_LIMITED` error frames, then 4429, and the
    * room never sees more than the limit.
    */
-  override features = [this.recovery, frameRateLimit(CHAT_RATE_LIMIT)];
+  override features = [this.recovery, frameRateLimit(CHAT_RATE_LIMIT), ...(this.args?.presence && this.group !== null ? [chatPresence(this.args.presence, this.group, () => this.username)] : [])];
 
   /**
    * The name this connection posts as: the logged-in user's username; for a guest the name of a

@@ -34,7 +34,16 @@ const roomName = JSON.parse(document.getElementById('room-name').textContent);
 // window, the server continues from the database after it (`after=`), exactly once.
 let lastId = null;
 const socket = new SwitchboardSocket(socketUrl('/ws/chat/' + encodeURIComponent(roomName) + '/'), {
-  params: () => (lastId === null ? {} : { after: String(lastId) }),
+  // `presence`: this page shows who is here (seed pages, which would print the frames, do not ask).
+  params: () => (lastId === null ? { presence: '1' } : { presence: '1', after: String(lastId) }),
+});
+
+// Who is here: the SDK keeps the room's presence list (one entry per name, several tabs once).
+const here = document.getElementById('chat-presence');
+socket.on('presence', () => {
+  const names = [...socket.presence.keys()].sort();
+  here.replaceChildren(...names.map((name) => Object.assign(document.createElement('li'), { textContent: name })));
+  here.dataset.count = String(names.length);
 });
 // A final close (4401 members only, 4403, 4400) shows its code and reason, as any other.
 showSocketState(socket, { root, status: statusLine, openText: () => 'connected to room ' + roomName });

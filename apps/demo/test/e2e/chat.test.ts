@@ -49,6 +49,24 @@ describe('chat rooms in a browser', { skip }, () => {
   const logOf = (page: Page): Promise<string> => page.inputValue('#chat-log');
   const whoAmI = async (page: Page): Promise<string> => (await page.textContent('.whoami strong')) ?? '';
 
+  it('lists who is here in the room, each name once, and drops a name when its page closes', async () => {
+    const alice = await openRoom('/chat/here-room/');
+    const aliceTab2 = await alice.context().newPage();
+    await aliceTab2.goto(new URL('/chat/here-room/', demo.url).href); // same context: same guest, a second tab
+    await aliceTab2.waitForSelector('#chat[data-state="open"]', { timeout: 10_000 });
+    const bob = await openRoom('/chat/here-room/');
+    const [aliceName, bobName] = [await whoAmI(alice), await whoAmI(bob)];
+    const here = (page: Page): Promise<string[]> => page.$$eval('#chat-presence li', (items) => items.map((li) => li.textContent ?? ''));
+    const both = [aliceName, bobName].sort();
+    for (const page of [alice, aliceTab2, bob]) {
+      await waitFor(async () => (await here(page)).join() === both.join(), { timeoutMs: 5_000, message: 'both names, once each' });
+    }
+    await bob.close();
+    await waitFor(async () => (await here(alice)).join() === aliceName, { timeoutMs: 5_000, message: 'bob left the list' });
+    await aliceTab2.close();
+    assert.deepEqual(await here(alice), [aliceName], 'one of two tabs closed: still here');
+  });
+
   it('shows messages to both pages in a room, and none to another room', async () => {
     const alice = await openRoom('/chat/lobby/');
     const bob = await openRoom('/chat/lobby/');

@@ -31,6 +31,12 @@ export interface PresenceOptions {
   readonly info?: (scope: Scope) => Record<string, unknown>;
   /** How often this process checks its groups for keys that left without a diff. Default 5 000 ms. */
   readonly sweepIntervalMs?: number;
+  /**
+   * Whether this connection receives the presence frames; one that does not is still listed (its
+   * key) but gets no `presence.*` frame, e.g. a seed-protocol client that would print them.
+   * Default: every connection receives them.
+   */
+  readonly watch?: (scope: Scope) => boolean;
 }
 
 const metaOf = (entry: PresenceEntry): PresenceMeta => ({ info: entry.info, connections: entry.connections });
@@ -53,7 +59,8 @@ class GroupView {
     readonly sweepIntervalMs: number,
   ) {}
 
-  add(member: WebsocketConsumer): void {
+  add(member: WebsocketConsumer, watching: boolean): void {
+    if (!watching) return;
     this.members.add(member);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.sweep().catch(() => undefined), this.sweepIntervalMs);
@@ -107,6 +114,7 @@ class PresenceFeature implements ConsumerFeature {
   readonly #options: PresenceOptions;
   #key: string | null = null;
   #view: GroupView | undefined;
+  #watching = true;
 
   constructor(options: PresenceOptions) {
     this.#options = options;
@@ -124,7 +132,8 @@ class PresenceFeature implements ConsumerFeature {
     const info = this.#options.info ? this.#options.info(scope) : scope.user?.isAuthenticated ? { username: scope.user.username } : {};
     const view = viewFor(store, group, this.#options.sweepIntervalMs ?? 5_000);
     this.#view = view;
-    view.add(consumer);
+    this.#watching = this.#options.watch?.(scope) ?? true;
+    view.add(consumer, this.#watching);
     let joined = false;
     if (key !== null) {
       joined = (await store.add(group, key, consumer.channelName, info)).changed;
@@ -132,8 +141,10 @@ class PresenceFeature implements ConsumerFeature {
     }
     const entries = await store.list(group);
     const state: PresenceStateFrame = { type: PRESENCE_STATE_TYPE, group, presences: toRecord(entries.map((e) => [e.key, metaOf(e)])) };
-    for (const [k, meta] of Object.entries(state.presences)) view.known.set(k, meta);
-    consumer.send(JSON.stringify(state));
+    if (this.#watching) {
+      for (const [k, meta] of Object.entries(state.presences)) view.known.set(k, meta);
+      consumer.send(JSON.stringify(state));
+    }
     if (key !== null) {
       // Every connection change is told: a key's first one as a join, later ones as an update of its count.
       const entry = entries.find((e) => e.key === key);
@@ -145,6 +156,7 @@ class PresenceFeature implements ConsumerFeature {
   /** `presence.diff` events of this group go to the client as they are, never to a handler. */
   event(event: LayerMessage, { consumer }: FeatureContext): boolean {
     if (event.type !== PRESENCE_DIFF_TYPE || event['group'] !== this.#options.group) return true;
+    if (!this.#watching) return false;
     const diff = event as unknown as PresenceDiffFrame;
     this.#view?.apply(diff);
     consumer.send(JSON.stringify(diff));
