@@ -106,7 +106,7 @@ async function createLimiters(limits: AccountRateLimits, redis: AccountsOptions[
       close: async () => {},
     };
   }
-  const { RedisRateLimiter } = await import('switchboard/layers/redis');
+  const { RedisRateLimiter } = await import('switchboard/redis');
   const make = (name: string, limit: AttemptLimit) => new RedisRateLimiter({ ...limit, name, url: redis.url, prefix: redis.prefix, logger });
   const limiters = { loginPerIp: make('login-ip', limits.loginPerIp), loginPerUsername: make('login-username', limits.loginPerUsername), signUpPerIp: make('sign-up-ip', limits.signUpPerIp) };
   return {

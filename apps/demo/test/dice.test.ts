@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, createScope, path, type Scope } from 'switchboard';
-import { RedisChannelLayer } from 'switchboard/layers/redis';
+import { RedisChannelLayer } from 'switchboard/redis';
 import { WebsocketCommunicator } from 'switchboard/testing';
 import { DiceGameConsumer, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';
 import { MAX_PLAYERS, createGame, currentPlayer, join as joinGame, leave, newGame, parseGameState, roll, winner, type GameResult, type GameState } from '../game/game-state.js';

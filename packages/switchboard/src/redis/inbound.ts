@@ -3,11 +3,11 @@
  * items popped from named-channel lists. Everything from Redis is checked before it is used
  * (another process, another version, or anyone with access to Redis may have written it).
  */
-import { validateChannelName, validateGroupName, isProcessLocalChannel, type LayerMessage } from '../channel-layer.js';
+import { validateChannelName, validateGroupName, isProcessLocalChannel, type LayerMessage } from '../layers/channel-layer.js';
 import { InboxKind, isFromOrigin, isLayerMessage, ORIGIN_LENGTH, parseListItem, type FrameCodec } from './codec.js';
 import type { LayerKeys } from './keys.js';
 import type { LocalRegistry } from './local-registry.js';
-import type { RateLimitedWarnings } from '../../rate-limited-warnings.js';
+import type { RateLimitedWarnings } from '../rate-limited-warnings.js';
 
 /** The counters inbound frames move. */
 export interface InboundStats {

@@ -3,7 +3,7 @@
  * any connection is opened (STYLE.md §4: configuration fails at start-up).
  */
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import { resolveLayerOptions, type ChannelLayerOptions } from '../channel-layer.js';
+import { resolveLayerOptions, type ChannelLayerOptions } from '../layers/channel-layer.js';
 
 /**
  * The logger the Redis layer reports through: a pino `Logger` fits. `error` gets one line per

@@ -6,9 +6,9 @@
  * UNSUBSCRIBE when it loses its last one.
  */
 import { performance } from 'node:perf_hooks';
-import { LayerClosedError } from '../../errors.js';
-import type { ChannelLayerStats, ChannelReceiver, LayerMessage } from '../channel-layer.js';
-import type { WarnLogger } from '../../rate-limited-warnings.js';
+import { LayerClosedError } from '../errors.js';
+import type { ChannelLayerStats, ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
+import type { WarnLogger } from '../rate-limited-warnings.js';
 
 /** The queue sweep never runs more often than this, whatever `expiryMs` is. */
 const MIN_SWEEP_INTERVAL_MS = 1_000;

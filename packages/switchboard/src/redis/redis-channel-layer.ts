@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
-import { ChannelFullError, InvalidChannelNameError, LayerClosedError } from '../../errors.js';
+import { ChannelFullError, InvalidChannelNameError, LayerClosedError } from '../errors.js';
 import {
   isProcessLocalChannel,
   validateChannelName,
@@ -29,7 +29,7 @@ import {
   type GroupSendResult,
   type LayerEventListener,
   type LayerMessage,
-} from '../channel-layer.js';
+} from '../layers/channel-layer.js';
 import { createCodec, InboxKind, type Frame, type FrameCodec } from './codec.js';
 import { BlockingPool, closeConnection, describeTarget, openConnections, withTimeout, type Connection } from './connections.js';
 import { InboundFrames } from './inbound.js';
@@ -39,7 +39,7 @@ import { RedisMemberships } from './memberships.js';
 import { NamedChannels } from './named-channels.js';
 import { resolveRedisOptions, type RedisChannelLayerOptions, type ResolvedRedisOptions } from './options.js';
 import { OutageMonitor } from './outage-monitor.js';
-import { RateLimitedWarnings } from '../../rate-limited-warnings.js';
+import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 import { defineScripts, type LayerScripts } from './scripts.js';
 import { Subscriptions } from './subscriptions.js';

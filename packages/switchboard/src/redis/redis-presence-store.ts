@@ -15,14 +15,14 @@
  * key (pipelined); refresh one pipeline of two ZADDs per local connection per interval.
  */
 import { Redis } from 'ioredis';
-import { validateGroupName } from '../channel-layer.js';
+import { validateGroupName } from '../layers/channel-layer.js';
 import {
   DEFAULT_PRESENCE_TTL_MS,
   type PresenceChange,
   type PresenceEntry,
   type PresenceStore,
   type PresenceStoreOptions,
-} from '../../presence/presence-store.js';
+} from '../presence/presence-store.js';
 
 const ADD = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])

@@ -16,8 +16,8 @@
  * Cost: `consume` one EVALSHA; `reset` one DEL.
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { LayerClosedError } from '../../errors.js';
-import { checkRateLimitCost, RateLimiter, rateLimitResult, type AnyRateLimiter, type RateLimiterOptions, type RateLimitResult } from '../../middleware/rate-limit.js';
+import { LayerClosedError } from '../errors.js';
+import { checkRateLimitCost, RateLimiter, rateLimitResult, type AnyRateLimiter, type RateLimiterOptions, type RateLimitResult } from '../middleware/rate-limit.js';
 import { closeConnection, openStoreConnection, withTimeout } from './connections.js';
 import { DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_URL, type RedisLayerLogger } from './options.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';

@@ -12,7 +12,7 @@
  * With JSON the message is not encoded again: the text `validateMessage` produced (to check the
  * size) is spliced into the frame.
  */
-import type { LayerMessage } from '../channel-layer.js';
+import type { LayerMessage } from '../layers/channel-layer.js';
 import { LAYER_ID_CHARS } from './keys.js';
 import type { RedisSerializerName } from './options.js';
 

@@ -1,5 +1,5 @@
 /**
- * `switchboard/layers/redis`: the Redis channel layer, behind its own subpath so the core never
+ * `switchboard/redis`: the Redis channel layer, behind its own subpath so the core never
  * loads a Redis client (DESIGN.md §1; Hono `hono/<feature>`).
  */
 export { RedisChannelLayer, type RedisChannelLayerStats } from './redis-channel-layer.js';

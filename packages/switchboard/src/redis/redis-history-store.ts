@@ -20,10 +20,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ReplyError, type Redis, type RedisOptions } from 'ioredis';
-import { DEFAULT_LAYER_OPTIONS, validateGroupName, validateMessage, type LayerMessage } from '../channel-layer.js';
-import { LayerClosedError } from '../../errors.js';
-import { resolveHistoryOptions, type HistoryEvent, type HistoryRecovery, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions } from '../../history/history-store.js';
-import type { HistoryPosition } from '../../history/position.js';
+import { DEFAULT_LAYER_OPTIONS, validateGroupName, validateMessage, type LayerMessage } from '../layers/channel-layer.js';
+import { LayerClosedError } from '../errors.js';
+import { resolveHistoryOptions, type HistoryEvent, type HistoryRecovery, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions } from '../history/history-store.js';
+import type { HistoryPosition } from '../history/position.js';
 import { closeConnection, openStoreConnection, withTimeout } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_URL } from './options.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';

@@ -6,8 +6,8 @@
  * ends every pump at once.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { LayerClosedError } from '../../errors.js';
-import type { ChannelReceiver, LayerMessage } from '../channel-layer.js';
+import { LayerClosedError } from '../errors.js';
+import type { ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
 
 /** How long one BLPOP blocks before the pump re-checks whether anyone still waits. */
 const BLOCK_SECONDS = 2;

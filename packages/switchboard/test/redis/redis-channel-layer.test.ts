@@ -13,7 +13,7 @@ import {
   RedisUnavailableError,
   type RedisChannelLayerOptions,
   type RedisLayerLogger,
-} from '../../src/layers/redis/index.js';
+} from '../../src/redis/index.js';
 import { runChannelLayerConformance } from '../../src/testing/layer-conformance.js';
 import { freePort, reachable, startRedisServer, stopProcess } from '@switchboard/test-support';
 import { waitFor } from '../../src/testing/wait-for.js';
