@@ -12,7 +12,7 @@ import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import type { HistoryStore } from '../history/history-store.js';
 import { HISTORY_FRAME_TYPE, parseSince, SINCE_PARAM, type HistoryFrame, type HistoryPosition } from '../history/position.js';
 import { groupSendWithHistory, type HistoryGroupSendResult } from '../history/publish.js';
-import type { ChannelLayer, ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
+import { channelCapacityFor, DEFAULT_LAYER_OPTIONS, type ChannelLayer, type ChannelReceiver, type LayerMessage } from '../layers/channel-layer.js';
 import type { RouteKwargs, Scope } from '../scope.js';
 import { handlerNameFor } from './handler-name.js';
 
@@ -200,7 +200,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
     this.logger = init.logger;
     this.history = init.history ?? null;
     this.#connection = init.connection;
-    this.#capacity = init.channelLayer?.options.capacity ?? 100;
+    this.#capacity = init.channelLayer === null ? DEFAULT_LAYER_OPTIONS.capacity : channelCapacityFor(init.channelLayer.options, init.channelName);
     this.#receiver = (message) => this.#deliver(message);
   }
 

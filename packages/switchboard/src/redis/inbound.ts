@@ -6,7 +6,7 @@
 import { validateChannelName, validateGroupName, isProcessLocalChannel, type LayerMessage } from '../layers/channel-layer.js';
 import { InboxKind, isFromOrigin, isLayerMessage, ORIGIN_LENGTH, parseListItem, type FrameCodec } from './codec.js';
 import type { LayerKeys } from './keys.js';
-import type { LocalRegistry } from './local-registry.js';
+import type { LocalCore } from '../layers/local-core.js';
 import type { RateLimitedWarnings } from '../rate-limited-warnings.js';
 
 /** The counters inbound frames move. */
@@ -23,7 +23,7 @@ export interface InboundContext {
   readonly id: string;
   readonly codec: FrameCodec;
   readonly keys: LayerKeys;
-  readonly local: LocalRegistry;
+  readonly local: LocalCore;
   readonly stats: InboundStats;
   readonly warnings: RateLimitedWarnings;
   readonly groupExpiryMs: number;

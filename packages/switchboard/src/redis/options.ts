@@ -3,7 +3,7 @@
  * any connection is opened (STYLE.md §4: configuration fails at start-up).
  */
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import { resolveLayerOptions, type ChannelLayerOptions } from '../layers/channel-layer.js';
+import { resolveLayerOptions, type ChannelLayerOptions, type ResolvedLayerOptions } from '../layers/channel-layer.js';
 
 /**
  * The logger the Redis layer reports through: a pino `Logger` fits. `error` gets one line per
@@ -77,11 +77,14 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
 /** Default {@link RedisChannelLayerOptions.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** The options only the Redis layer has (listed when an unknown key is refused). */
+const REDIS_OPTION_KEYS = ['url', 'prefix', 'serializer', 'cluster', 'shardedPubSub', 'redisOptions', 'connectTimeoutMs', 'logger'];
+
 const PREFIX_RE = /^[^\s*?[\]\\]{1,64}$/;
 
 /** The effective Redis options (defaults filled in), as the layer uses them. */
 export interface ResolvedRedisOptions {
-  readonly layer: Required<ChannelLayerOptions>;
+  readonly layer: ResolvedLayerOptions;
   readonly url: string;
   readonly prefix: string;
   readonly serializer: RedisSerializerName;
@@ -99,10 +102,7 @@ export interface ResolvedRedisOptions {
  */
 export function resolveRedisOptions(options: RedisChannelLayerOptions = {}): ResolvedRedisOptions {
   const { url, prefix, serializer, cluster, shardedPubSub, redisOptions, connectTimeoutMs, logger, ...common } = options;
-  const layer = resolveLayerOptions(common);
-  if (!Number.isInteger(layer.capacity)) {
-    throw new RangeError(`channel layer option capacity must be a whole number of messages, got ${layer.capacity}`);
-  }
+  const layer = resolveLayerOptions(common, 'RedisChannelLayer', REDIS_OPTION_KEYS);
   const effectivePrefix = prefix ?? DEFAULT_REDIS_PREFIX;
   if (typeof effectivePrefix !== 'string' || !PREFIX_RE.test(effectivePrefix)) {
     throw new RangeError(`RedisChannelLayer option prefix must be 1-64 characters without whitespace or * ? [ ] \\ (they are glob characters in SCAN and PUBSUB CHANNELS), got ${JSON.stringify(effectivePrefix)}`);

@@ -17,13 +17,14 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
 import { ChannelFullError, InvalidChannelNameError, LayerClosedError } from '../errors.js';
 import {
+  channelCapacityFor,
   isProcessLocalChannel,
   validateChannelName,
   validateGroupName,
   validateMessage,
   type ChannelLayer,
   type ChannelLayerCapabilities,
-  type ChannelLayerOptions,
+  type ResolvedLayerOptions,
   type ChannelLayerStats,
   type ChannelReceiver,
   type GroupSendResult,
@@ -34,11 +35,11 @@ import { createCodec, InboxKind, type Frame, type FrameCodec } from './codec.js'
 import { BlockingPool, closeConnection, describeTarget, openConnections, withTimeout, type Connection } from './connections.js';
 import { InboundFrames } from './inbound.js';
 import { channelOwner, LAYER_ID_CHARS, LayerKeys } from './keys.js';
-import { LocalRegistry } from './local-registry.js';
 import { RedisMemberships } from './memberships.js';
 import { NamedChannels } from './named-channels.js';
 import { resolveRedisOptions, type RedisChannelLayerOptions, type ResolvedRedisOptions } from './options.js';
 import { OutageMonitor } from './outage-monitor.js';
+import { LocalCore } from '../layers/local-core.js';
 import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 import { defineScripts, type LayerScripts } from './scripts.js';
@@ -139,7 +140,7 @@ export class RedisChannelLayer implements ChannelLayer {
     outages: 0,
   };
   /** The effective common options (frozen), defaults filled in. */
-  readonly options: Required<ChannelLayerOptions>;
+  readonly options: ResolvedLayerOptions;
   /** This layer's id: 12 base64url characters, the process part of its channel names. */
   readonly id: string = randomId();
   /** The Redis key prefix. */
@@ -151,7 +152,7 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #cmd: Connection;
   readonly #sub: Connection;
   readonly #scripts: LayerScripts;
-  readonly #local: LocalRegistry;
+  readonly #local: LocalCore;
   readonly #named: NamedChannels<Connection>;
   readonly #blocking: BlockingPool;
   readonly #subscriptions: Subscriptions;
@@ -195,10 +196,14 @@ export class RedisChannelLayer implements ChannelLayer {
       this.#rejectStarted = reject;
     });
     this.#started.catch(() => {});
-    this.#local = new LocalRegistry(config.layer, this.stats, {
+    this.#local = new LocalCore({
+      capacityFor: (channel) => channelCapacityFor(this.options, channel),
+      expiryMs: config.layer.expiryMs,
+      stats: this.stats,
+      logger: config.logger,
       groupCreated: (group) => this.#subscriptions.add(this.#keys.groupChannel(group)),
       groupEmptied: (group) => this.#subscriptions.remove(this.#keys.groupChannel(group)),
-    }, config.logger);
+    });
     this.#monitor = new OutageMonitor(config.logger, describeTarget(config), {
       ready: () => this.#onConnectionReady(),
       down: () => {
@@ -354,11 +359,11 @@ export class RedisChannelLayer implements ChannelLayer {
     const now = Date.now();
     const item = this.#codec.listItem(now + this.options.expiryMs, this.#codec.messageFrame(this.id, event, json));
     const [queued, expired] = await this.#command('send', channel, () =>
-      this.#scripts.push(this.#keys.queueKey(channel), now, this.options.capacity, this.options.expiryMs, item),
+      this.#scripts.push(this.#keys.queueKey(channel), now, channelCapacityFor(this.options, channel), this.options.expiryMs, item),
     );
     this.stats.messagesExpired += expired;
     if (queued !== 1) {
-      throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${this.options.capacity} messages); message of type ${JSON.stringify(event.type)} not delivered`);
+      throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${channelCapacityFor(this.options, channel)} messages); message of type ${JSON.stringify(event.type)} not delivered`);
     }
     this.stats.messagesSent++;
   }
