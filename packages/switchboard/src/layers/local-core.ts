@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { LayerClosedError } from '../errors.js';
 import type { ChannelLayerStats, ChannelReceiver, LayerMessage } from './channel-layer.js';
+import { waitInLine, type Waiter } from './waiters.js';
 
 /** The queue sweep never runs more often than this, whatever `expiryMs` is. */
 const MIN_SWEEP_INTERVAL_MS = 1_000;
@@ -44,11 +45,6 @@ interface QueuedMessage {
   readonly message: LayerMessage;
   /** `performance.now()` after which the message is expired. */
   readonly expiresAt: number;
-}
-
-interface Waiter {
-  resolve(message: LayerMessage): void;
-  reject(error: unknown): void;
 }
 
 /** Everything the core knows about one channel name. */
@@ -170,33 +166,7 @@ export class LocalCore {
       this.#forgetIfUnused(state);
       return Promise.resolve(item.message);
     }
-    return new Promise<LayerMessage>((resolve, reject) => {
-      const waiters = (state.waiters ??= []);
-      if (signal === undefined) {
-        waiters.push({ resolve, reject });
-        return;
-      }
-      const onAbort = (): void => {
-        const list = state.waiters;
-        const at = list?.indexOf(waiter) ?? -1;
-        if (at < 0) return;
-        list!.splice(at, 1);
-        this.#forgetIfUnused(state);
-        reject(signal.reason);
-      };
-      const waiter: Waiter = {
-        resolve(message) {
-          signal.removeEventListener('abort', onAbort);
-          resolve(message);
-        },
-        reject(error) {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      waiters.push(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return waitInLine((state.waiters ??= []), signal, () => this.#forgetIfUnused(state));
   }
 
   /** Adds or refreshes a membership that expires at `deadline` (`Date.now()` ms). */

@@ -56,28 +56,6 @@ export function openConnections(config: ResolvedRedisOptions, id: string): Layer
 }
 
 /**
- * The one connection of a store (history, rate limits), named `name` (CLIENT LIST). It fails
- * fast while Redis is down (`enableOfflineQueue: false`), never resends a command whose reply was
- * lost, and reconnects on its own (its errors are swallowed: the store's operations see them).
- * `ready` resolves at the first connection. `defaults` come before `redisOptions`, which come
- * before the fail-fast settings.
- */
-export function openStoreConnection(url: string, name: string, redisOptions: RedisOptions | undefined, defaults: RedisOptions = {}): { redis: Redis; ready: Promise<void> } {
-  const redis = new Redis(url, {
-    connectionName: name,
-    disconnectTimeout: 100,
-    ...defaults,
-    ...redisOptions,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    autoResendUnfulfilledCommands: false,
-  });
-  redis.on('error', () => {});
-  const ready = new Promise<void>((resolve) => redis.once('ready', resolve));
-  return { redis, ready };
-}
-
-/**
  * Blocking connections (BLPOP) for named-channel receives, duplicated from the command
  * connection. They may queue commands while Redis is down: each pump has at most one BLPOP
  * pending, so that queue is bounded by the number of channels being received.
@@ -159,16 +137,21 @@ export async function closeConnection(connection: Connection): Promise<void> {
   if (connection.status !== 'end') connection.disconnect();
 }
 
-/** `host:port/db` of the configured Redis, without credentials, for messages. */
-export function describeTarget(config: ResolvedRedisOptions): string {
-  if (config.cluster !== undefined) {
-    const nodes = config.cluster.nodes.map((node) => (typeof node === 'object' ? `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}` : String(node)));
-    return `cluster(${nodes.join(',')})`;
-  }
-  try {
-    const parsed = new URL(config.url);
-    return `${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
-  } catch {
-    return 'the configured URL';
+/**
+ * Deletes every key matching `pattern` (SCAN + UNLINK, 1,000 at a time); on a cluster on every
+ * master, one key per UNLINK there (the keys of one node still span slots).
+ */
+export async function deleteKeys(connection: Connection, pattern: string): Promise<void> {
+  const cluster = connection instanceof Cluster;
+  const nodes: Redis[] = connection instanceof Cluster ? connection.nodes('master') : [connection];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      if (cluster) await Promise.all(keys.map((key) => node.unlink(key)));
+      else await node.unlink(...keys);
+    } while (cursor !== '0');
   }
 }

@@ -34,6 +34,7 @@ const uniquePrefix = (): string => `sbtest:${randomBytes(6).toString('hex')}:`;
 if (available) {
   runChannelLayerConformance('redis', () => new RedisChannelLayer({ url: REDIS_URL, prefix: uniquePrefix() }), {
     factoryWithOptions: (options) => new RedisChannelLayer({ url: REDIS_URL, prefix: uniquePrefix(), ...options }),
+    peerFactory: (layer) => new RedisChannelLayer({ url: REDIS_URL, prefix: (layer as RedisChannelLayer).prefix }),
   });
 } else {
   describe('channel layer conformance: redis', () => {
@@ -216,7 +217,7 @@ describe('RedisChannelLayer', { skip: skipReason }, () => {
     await b.groupDiscard('room', onB[0]!);
     await b.releaseChannel(onB[1]!);
     await waitFor(async () => (await numsub(client, channel)) === 0, { message: 'B unsubscribed' });
-    assert.deepEqual(await pubsubChannels(client, prefix), [`${prefix}inbox:${a.id}`, `${prefix}inbox:${b.id}`].sort(), 'only the inboxes remain');
+    assert.deepEqual(await pubsubChannels(client, prefix), [`${prefix}flush`, `${prefix}inbox:${a.id}`, `${prefix}inbox:${b.id}`].sort(), 'only the inboxes and the flush channel remain');
     assert.equal(await a.groupSize('room'), 0);
     assert.deepEqual(await keysUnder(client, prefix), [], 'no keys left');
   });
