@@ -4,5 +4,6 @@
  */
 export * from './services.js';
 export * from './redis-server.js';
+export * from './redis-cluster.js';
 export * from './clients.js';
 export * from './browser.js';

@@ -511,6 +511,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       return undefined;
     }
     const handler = findHandler(this, name);
+    if (handler === null && message.type === 'websocket.receive') return this.#injectedFrame(message);
     if (handler === null) {
       warnOnce(
         this.logger,
@@ -521,6 +522,22 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs> {
       return undefined;
     }
     return handler.call(this, message);
+  }
+
+  /**
+   * A `websocket.receive` event sent through the layer: a frame injected by server code, handed
+   * to `receive()` like one from the socket (Channels dispatches it to `websocket_receive`, so
+   * code that injects frames this way keeps working). `text` must be a string or `bytes` a
+   * `Uint8Array` (on a cross-process layer only `text` survives JSON); else it is ignored with a
+   * warning. A consumer that defines `websocketReceive(event)` gets the event there instead.
+   */
+  #injectedFrame(message: LayerMessage): unknown {
+    const { text, bytes } = message as { text?: unknown; bytes?: unknown };
+    if (typeof text === 'string') return this.receive({ text });
+    if (bytes instanceof Uint8Array) return this.receive({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    warnOnce(this.logger, `${this.constructor.name}:websocket.receive`, { type: message.type, consumer: this.constructor.name },
+      `${this.constructor.name}: a websocket.receive event needs a string "text" or a Uint8Array "bytes"; event ignored`);
+    return undefined;
   }
 
   async #disconnect(code: number): Promise<void> {

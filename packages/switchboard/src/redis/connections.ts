@@ -3,7 +3,7 @@
  * named-channel receives, and closing without leaks.
  */
 import { once } from 'node:events';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ResolvedRedisOptions } from './options.js';
 
 /** A connection: one server or a cluster. */
@@ -13,6 +13,17 @@ export type Connection = Redis | Cluster;
 const QUIT_TIMEOUT_MS = 1_000;
 /** Idle blocking connections kept for named-channel receives. */
 const MAX_IDLE_BLOCKING = 4;
+
+/**
+ * Defaults for every cluster client of the backend (`cluster.options` may override them).
+ * `enableReadyCheck: false`: with the offline queue off, ioredis' ready check (CLUSTER INFO)
+ * can fail while the node connections are still opening; the client then disconnects and
+ * reconnects at once, and in ioredis 5.11 that can leave the sharded-subscriber group resetting
+ * for ever ("No sharded subscriber for slot"). Without the check the client is ready once it has
+ * the slots; a command to a cluster that is not ok yet fails with CLUSTERDOWN, which the backend
+ * treats as "Redis unavailable" (`redis-errors.ts`).
+ */
+export const CLUSTER_DEFAULTS: ClusterOptions = { enableReadyCheck: false };
 
 /** The command and subscriber connections of a layer (the same object on a cluster). */
 export interface LayerConnections {
@@ -47,6 +58,7 @@ export function openConnections(config: ResolvedRedisOptions, id: string): Layer
   // One Cluster client does both: ioredis keeps dedicated subscriber connections inside it
   // (one per shard with shardedSubscribers).
   const cluster = new Cluster(config.cluster.nodes as ConstructorParameters<typeof Cluster>[0], {
+    ...CLUSTER_DEFAULTS,
     ...config.cluster.options,
     enableOfflineQueue: false,
     shardedSubscribers: config.shardedPubSub,
@@ -67,10 +79,16 @@ export class BlockingPool {
   readonly #idle: Connection[] = [];
   #closed = false;
 
-  /** @param name - CLIENT SETNAME of the connections. */
+  /**
+   * @param name - CLIENT SETNAME of the connections.
+   * A cluster client takes a while to learn the slots, longer than a short `expiryMs`: the pool
+   * keeps one blocking connection open from the start there, so the first `receive()` is served
+   * at once.
+   */
   constructor(source: Connection, name: string) {
     this.#source = source;
     this.#name = name;
+    if (source instanceof Cluster) this.give(this.take());
   }
 
   /** An idle connection, or a new one. */

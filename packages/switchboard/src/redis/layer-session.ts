@@ -13,6 +13,9 @@ import { OutageMonitor } from './outage-monitor.js';
 import { mapRedisError } from './redis-errors.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 
+/** Pause before the start-up subscriptions are tried again after a failure. */
+const START_RETRY_MS = 100;
+
 /** What the session asks of its layer. */
 export interface LayerSessionHost {
   /** At the first connection: subscribe to what the layer always listens on (inbox, flush). */
@@ -148,6 +151,10 @@ export class LayerSession {
       (err: Error) => {
         this.#starting = false;
         this.#monitor.commandFailed('subscriber', err);
+        if (this.#host.isClosed() || !this.#monitor.allUp()) return;
+        // Connections can be ready before the client can subscribe (ioredis' Cluster emits
+        // 'ready' before its sharded subscribers are): try again while they still look ready.
+        setTimeout(() => this.#onConnectionReady(), START_RETRY_MS).unref();
       },
     );
   }

@@ -15,7 +15,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { LayerClosedError } from '../errors.js';
 import { describeTarget, type ResolvedConnectionOptions } from './connection-options.js';
-import { closeConnection, deleteKeys, withTimeout, type Connection } from './connections.js';
+import { closeConnection, CLUSTER_DEFAULTS, deleteKeys, withTimeout, type Connection } from './connections.js';
 import { OutageLog } from './outage-log.js';
 import { mapRedisError } from './redis-errors.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
@@ -62,7 +62,7 @@ export class StoreConnection {
     this.redis =
       config.cluster === undefined
         ? new Redis(config.url, options)
-        : new Cluster(config.cluster.nodes as ConstructorParameters<typeof Cluster>[0], { ...config.cluster.options, enableOfflineQueue: false, redisOptions: options });
+        : new Cluster(config.cluster.nodes as ConstructorParameters<typeof Cluster>[0], { ...CLUSTER_DEFAULTS, ...config.cluster.options, enableOfflineQueue: false, redisOptions: options });
     // Reconnects on its own; the store's operations see the failures (and log the outage once).
     this.redis.on('error', () => {});
     this.#ready = new Promise<void>((resolve) => this.redis.once('ready', resolve));

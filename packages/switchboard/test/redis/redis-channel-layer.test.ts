@@ -17,6 +17,7 @@ import {
 import { runChannelLayerConformance } from '../../src/testing/layer-conformance.js';
 import { freePort, reachable, startRedisServer, stopProcess } from '@switchboard/test-support';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { crossProcessTests } from './cross-process-cases.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -41,6 +42,8 @@ if (available) {
     it('runs against a real Redis', { skip: skipReason }, () => {});
   });
 }
+
+crossProcessTests('RedisChannelLayer across processes: one redis-server', (options = {}) => new RedisChannelLayer({ url: REDIS_URL, ...options }), skipReason ?? false);
 
 /** A fake pino logger that records every line. */
 function fakeLogger(): RedisLayerLogger & { lines: Array<{ level: string; obj: object; msg: string }>; count(level: string): number } {
