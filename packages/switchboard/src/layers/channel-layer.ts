@@ -7,8 +7,11 @@
  * - names are validated before anything is sent (see {@link validateGroupName},
  *   {@link validateChannelName}); messages are `{type: string, ...}`, JSON-serialisable and at
  *   most `maxMessageBytes` once encoded (see {@link validateMessage});
- * - `send` to a full channel throws {@link ChannelFullError}; `groupSend` skips a full member and
- *   counts the drop in {@link ChannelLayerStats.groupSendDrops}.
+ * - `send` to a full channel throws {@link ChannelFullError} (a cross-process layer cannot know
+ *   for another process's channel: the owner drops and counts it, docs/channel-layer-spec.md
+ *   §10); `groupSend` skips a full member and counts the drop in
+ *   {@link ChannelLayerStats.groupSendDrops};
+ * - `groupAdd` resolves once a `groupSend` from any process reaches the member.
  */
 import {
   InvalidChannelNameError,
@@ -114,7 +117,8 @@ export interface ChannelLayer {
   /**
    * Sends `message` to one channel.
    * @throws {@link InvalidChannelNameError}, {@link InvalidMessageError}, {@link MessageTooLargeError}
-   * @throws {@link ChannelFullError} when the channel holds `capacity` messages.
+   * @throws {@link ChannelFullError} when the channel holds its capacity (`capacity`, or the
+   *   matching `channelCapacity`); not for another process's channel on a cross-process layer.
    */
   send(channel: string, message: LayerMessage): Promise<void>;
 
@@ -127,7 +131,8 @@ export interface ChannelLayer {
   receive(channel: string, options?: ReceiveOptions): Promise<LayerMessage>;
 
   /**
-   * Adds `channel` to `group` (or refreshes its membership expiry).
+   * Adds `channel` to `group` (or refreshes its membership expiry). Resolves once a `groupSend`
+   * from any process reaches the member, also for another process's channel.
    * @throws {@link InvalidGroupNameError}, {@link InvalidChannelNameError}
    */
   groupAdd(group: string, channel: string): Promise<void>;
@@ -152,7 +157,7 @@ export interface ChannelLayer {
    */
   releaseChannel(channel: string): Promise<void>;
 
-  /** Removes all messages and groups of this layer (tests). */
+  /** Removes all messages, receivers and groups of this layer, in every process sharing it (tests). */
   flush(): Promise<void>;
 
   /** Stops timers and connections; pending `receive()` calls reject with {@link LayerClosedError}. */
