@@ -119,7 +119,7 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
     let presence: PresenceStore;
     const redisPrefix = options.redisPrefix ?? 'sb:demo:';
     if (config.channelLayerUrl) {
-      const { RedisHistoryStore, RedisPresenceStore } = await import('switchboard/layers/redis');
+      const { RedisHistoryStore, RedisPresenceStore } = await import('switchboard/redis');
       presence = new RedisPresenceStore({ url: config.channelLayerUrl, prefix: redisPrefix });
       history = new RedisHistoryStore({ url: config.channelLayerUrl, prefix: redisPrefix });
     } else {

@@ -121,7 +121,7 @@ async function createLimiters(limits: AccountRateLimits, redis: AccountsOptions[
       close: async () => {},
     };
   }
-  const { RedisRateLimiter } = await import('switchboard/layers/redis');
+  const { RedisRateLimiter } = await import('switchboard/redis');
   const make = (name: string, limit: AttemptLimit) => new RedisRateLimiter({ ...limit, name, url: redis.url, prefix: redis.prefix, logger });
   const limiters = {
     loginPerIp: make('login-ip', limits.loginPerIp),

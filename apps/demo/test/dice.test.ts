@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, createScope, path, silentLogger, type Scope } from 'switchboard';
-import { RedisChannelLayer } from 'switchboard/layers/redis';
+import { RedisChannelLayer } from 'switchboard/redis';
 import { ConsumerFailedError, WebsocketCommunicator } from 'switchboard/testing';
 import { GuestMiddleware, processGuestIdentity } from '../accounts/guest-identity.js';
 import { DiceGameConsumer, SEED_GREETING, playerFromScope, type GameMessageFrame, type GameStateFrame } from '../consumers/dice.js';

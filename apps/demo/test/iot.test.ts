@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'node:test';
 import { CookieMiddleware, InMemoryChannelLayer, URLRouter, type ChannelLayer } from 'switchboard';
-import { RedisChannelLayer } from 'switchboard/layers/redis';
+import { RedisChannelLayer } from 'switchboard/redis';
 import { WebsocketCommunicator, waitFor } from 'switchboard/testing';
 import { guestCookie } from './guest-cookie.js';
 import { WebSocket } from 'ws';

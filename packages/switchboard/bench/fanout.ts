@@ -162,7 +162,7 @@ async function switchboard(child: ChildProcess, layer: ChannelLayer, sender: Cha
 
 async function redisLayer(): Promise<ChannelLayer | undefined> {
   try {
-    const { RedisChannelLayer } = await import('switchboard/layers/redis');
+    const { RedisChannelLayer } = await import('switchboard/redis');
     // Capacity above the 200-message burst: the bench measures throughput, not drops.
     return await RedisChannelLayer.fromUrl(REDIS_URL, { prefix: `sbbench:${process.pid}:`, capacity: 10_000 });
   } catch (err) {

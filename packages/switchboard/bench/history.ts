@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { RedisHistoryStore } from '../src/layers/redis/redis-history-store.js';
+import { RedisHistoryStore } from '../src/redis/redis-history-store.js';
 
 const url = process.argv[2] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const OPS = 50_000;

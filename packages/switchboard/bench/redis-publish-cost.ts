@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { defineScripts } from '../src/layers/redis/scripts.js';
+import { defineScripts } from '../src/redis/scripts.js';
 
 const url = process.argv[2] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const OPS = 100_000;

@@ -1,7 +1,7 @@
 /**
  * Switchboard's public API. Everything a user (and the demo) imports comes from here or from a
  * subpath: `switchboard/client` (the browser SDK), `switchboard/testing`,
- * `switchboard/layers/redis` (needs `ioredis`), `switchboard/metrics` (needs `prom-client`),
+ * `switchboard/redis` (the Redis backend; needs `ioredis`), `switchboard/metrics` (needs `prom-client`),
  * `switchboard/close-codes`.
  */
 export { CloseCode, CLOSE_CODE_TABLE, reconnectPolicy, type CloseCodeValue, type ReconnectPolicy } from './close-codes.js';
@@ -35,9 +35,15 @@ export {
   type GroupSendResult,
   type LayerMessage,
   type LayerEventListener,
+  type ReceiveOptions,
+  type ResolvedLayerOptions,
+  type ChannelCapacityOption,
   DEFAULT_LAYER_OPTIONS,
+  channelCapacityFor,
+  resolveLayerOptions,
   validateGroupName,
   validateChannelName,
+  validateChannelPrefix,
   validateMessage,
   isProcessLocalChannel,
 } from './layers/channel-layer.js';

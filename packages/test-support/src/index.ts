@@ -4,6 +4,7 @@
  */
 export * from './services.js';
 export * from './redis-server.js';
+export * from './redis-cluster.js';
 export * from './clients.js';
 export * from './browser.js';
 export * from './postgres.js';

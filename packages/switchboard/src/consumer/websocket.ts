@@ -7,7 +7,7 @@
 import { CloseCode, isSendableCloseCode } from '../close-codes.js';
 import type { ConnectionHandle } from '../connection.js';
 import { ConsumerStateError, SlowConsumerError, SwitchboardError } from '../errors.js';
-import type { ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
+import { channelCapacityFor, DEFAULT_LAYER_OPTIONS, type ChannelReceiver, type LayerMessage } from '../layers/channel-layer.js';
 import type { RouteKwargs, Scope } from '../scope.js';
 import type { EventMap } from './events.js';
 import { LayerMessaging } from './layer-messaging.js';
@@ -76,7 +76,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     this.#connection = init.connection;
     this.#addedFeatures = init.features ?? [];
     const host: SerialQueueHost = { work: (work) => this.#work(work), event: (message) => this.#event(message), fail: (err) => this.#fail(err) };
-    this.#queue = new SerialQueue(host, (init.channelLayer?.options.capacity ?? 100) * BACKLOG_PER_CAPACITY);
+    const capacity = init.channelLayer === null ? DEFAULT_LAYER_OPTIONS.capacity : channelCapacityFor(init.channelLayer.options, init.channelName);
+    this.#queue = new SerialQueue(host, capacity * BACKLOG_PER_CAPACITY);
     this.#receiver = (message) => this.#deliver(message);
   }
 
@@ -250,7 +251,17 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
   #event(message: LayerMessage): unknown {
     if (this.#phase === 'failed' || this.#phase === 'done') return undefined;
     if (this.features.length > 0 && !acceptsEvent(this.features, message, this.#featureContext())) return undefined;
+    // Channels code injects frames as `websocket.receive` layer events: they reach receive().
+    if (message.type === 'websocket.receive' && findHandler(this, 'websocketReceive') === null) return this.#injectedFrame(message);
     return callHandler(this, message, this.logger);
+  }
+
+  #injectedFrame(message: LayerMessage): unknown {
+    const { text, bytes } = message as { text?: unknown; bytes?: unknown };
+    if (typeof text === 'string') return this.receive({ text });
+    if (bytes instanceof Uint8Array) return this.receive({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    this.logger.warn({ type: message.type }, `${this.constructor.name}: a websocket.receive event needs a string "text" or a Uint8Array "bytes"; event ignored`);
+    return undefined;
   }
 
   async #disconnect(code: number): Promise<void> {

@@ -7,8 +7,11 @@
  * - names are validated before anything is sent (see {@link validateGroupName},
  *   {@link validateChannelName}); messages are `{type: string, ...}`, JSON-serialisable and at
  *   most `maxMessageBytes` once encoded (see {@link validateMessage});
- * - `send` to a full channel throws {@link ChannelFullError}; `groupSend` skips a full member and
- *   counts the drop in {@link ChannelLayerStats.groupSendDrops}.
+ * - `send` to a full channel throws {@link ChannelFullError} (a cross-process layer cannot know
+ *   for another process's channel: the owner drops and counts it, docs/channel-layer-spec.md
+ *   §10); `groupSend` skips a full member and counts the drop in
+ *   {@link ChannelLayerStats.groupSendDrops};
+ * - `groupAdd` resolves once a `groupSend` from any process reaches the member.
  */
 import {
   InvalidChannelNameError,
@@ -16,6 +19,18 @@ import {
   InvalidMessageError,
   MessageTooLargeError,
 } from '../errors.js';
+import { describeValue, type ResolvedLayerOptions } from './layer-options.js';
+
+export {
+  channelCapacityFor,
+  DEFAULT_LAYER_OPTIONS,
+  describeValue,
+  globToRegExp,
+  resolveLayerOptions,
+  type ChannelCapacityOption,
+  type ChannelLayerOptions,
+  type ResolvedLayerOptions,
+} from './layer-options.js';
 
 /** A message on the layer: an event whose `type` selects the consumer handler. */
 export interface LayerMessage {
@@ -62,16 +77,14 @@ export interface ChannelLayerCapabilities {
   readonly groupSize: boolean;
 }
 
-/** Options every layer understands. Units are in the names. */
-export interface ChannelLayerOptions {
-  /** Max messages queued per channel (Channels spec "capacity"). Default 100. */
-  capacity?: number;
-  /** A queued message older than this is dropped. Default 60_000 ms. */
-  expiryMs?: number;
-  /** A group membership not refreshed for this long is dropped. Default 86_400_000 ms (24 h). */
-  groupExpiryMs?: number;
-  /** Max size of an encoded message. Default 1_048_576 bytes (1 MiB). */
-  maxMessageBytes?: number;
+/** Options of `receive()`. */
+export interface ReceiveOptions {
+  /**
+   * Gives up the wait: the promise rejects with `signal.reason` (an `AbortError` unless the
+   * caller chose another) and takes nothing, so the next message stays for the next `receive()`.
+   * An already aborted signal rejects at once.
+   */
+  signal?: AbortSignal;
 }
 
 /** Listener for layer-wide events such as `layer.reconnected`. */
@@ -87,7 +100,7 @@ export interface ChannelLayer {
   /** Counters (messages sent, drops, expiries). */
   readonly stats: ChannelLayerStats;
   /** The effective options, defaults filled in. */
-  readonly options: Required<ChannelLayerOptions>;
+  readonly options: ResolvedLayerOptions;
 
   /**
    * Returns a new, unique, process-local channel name: `${prefix}.${random}!${random}`.
@@ -104,18 +117,22 @@ export interface ChannelLayer {
   /**
    * Sends `message` to one channel.
    * @throws {@link InvalidChannelNameError}, {@link InvalidMessageError}, {@link MessageTooLargeError}
-   * @throws {@link ChannelFullError} when the channel holds `capacity` messages.
+   * @throws {@link ChannelFullError} when the channel holds its capacity (`capacity`, or the
+   *   matching `channelCapacity`); not for another process's channel on a cross-process layer.
    */
   send(channel: string, message: LayerMessage): Promise<void>;
 
   /**
    * Waits for the next message on a channel that has no push receiver (worker channels).
-   * FIFO. Rejects with {@link LayerClosedError} when the layer closes while waiting.
+   * FIFO. Rejects with {@link LayerClosedError} when the layer closes while waiting, and with
+   * `options.signal.reason` when the signal aborts (nothing is taken).
+   * @throws {@link InvalidChannelNameError}, also for a process-local channel of another process.
    */
-  receive(channel: string): Promise<LayerMessage>;
+  receive(channel: string, options?: ReceiveOptions): Promise<LayerMessage>;
 
   /**
-   * Adds `channel` to `group` (or refreshes its membership expiry).
+   * Adds `channel` to `group` (or refreshes its membership expiry). Resolves once a `groupSend`
+   * from any process reaches the member, also for another process's channel.
    * @throws {@link InvalidGroupNameError}, {@link InvalidChannelNameError}
    */
   groupAdd(group: string, channel: string): Promise<void>;
@@ -140,7 +157,7 @@ export interface ChannelLayer {
    */
   releaseChannel(channel: string): Promise<void>;
 
-  /** Removes all messages and groups of this layer (tests). */
+  /** Removes all messages, receivers and groups of this layer, in every process sharing it (tests). */
   flush(): Promise<void>;
 
   /** Stops timers and connections; pending `receive()` calls reject with {@link LayerClosedError}. */
@@ -154,32 +171,33 @@ export interface ChannelLayer {
 const NAME_RE = /^[a-zA-Z0-9._-]{1,99}$/;
 /** A channel name: a valid name, optionally followed by `!` and a process-local suffix. */
 const CHANNEL_RE = /^[a-zA-Z0-9._-]{1,99}(![a-zA-Z0-9._-]{0,99})?$/;
+/** Longest name, and longest part of a channel name on either side of `!`. */
+const MAX_NAME_CHARS = 99;
 
-/** Default option values (DESIGN.md §3). */
-export const DEFAULT_LAYER_OPTIONS: Readonly<Required<ChannelLayerOptions>> = Object.freeze({
-  capacity: 100,
-  expiryMs: 60_000,
-  groupExpiryMs: 86_400_000,
-  maxMessageBytes: 1_048_576,
-});
-
+/** Why `name` is not a valid group name (`allowBang` false) or channel name. */
 function describeBadName(kind: string, op: string, name: unknown, allowBang: boolean): string {
-  if (typeof name !== 'string') return `${op}: ${kind} must be a string, got ${typeof name}`;
+  if (typeof name !== 'string') return `${op}: ${kind} must be a string, got ${describeValue(name)}`;
   if (name.length === 0) return `${op}(""): ${kind} must not be empty`;
-  const limit = allowBang ? 199 : 99;
-  if (name.length > limit) return `${op}("${name.slice(0, 20)}…"): ${kind} is ${name.length} characters; the limit is ${limit === 199 ? '99 before and after "!"' : '99'}`;
-  const allowed = allowBang ? /[a-zA-Z0-9._!-]/ : /[a-zA-Z0-9._-]/;
+  const shown = name.length > 40 ? `"${name.slice(0, 20)}…"` : JSON.stringify(name);
+  const bang = allowBang ? name.indexOf('!') : -1;
   for (let i = 0; i < name.length; i++) {
-    if (!allowed.test(name[i]!)) {
-      return `${op}(${JSON.stringify(name)}): ${kind}s allow [A-Za-z0-9._-] only; found ${JSON.stringify(name[i])} at index ${i}`;
+    if (i === bang) continue;
+    if (!/[a-zA-Z0-9._-]/.test(name[i]!)) {
+      const extra = name[i] === '!' && allowBang ? ' (a channel name has at most one "!")' : '';
+      return `${op}(${shown}): ${kind}s allow [A-Za-z0-9._-] only; found ${JSON.stringify(name[i])} at index ${i}${extra}`;
     }
   }
-  return `${op}(${JSON.stringify(name)}): ${kind} must be 1-99 characters of [A-Za-z0-9._-]${allowBang ? ', optionally followed by "!" and a local suffix' : ''}`;
+  const head = bang < 0 ? name.length : bang;
+  if (head === 0) return `${op}(${shown}): the ${kind} is empty before "!"`;
+  const limits = allowBang ? `the limit is ${MAX_NAME_CHARS} before "!" and ${MAX_NAME_CHARS} after it` : `the limit is ${MAX_NAME_CHARS}`;
+  if (head > MAX_NAME_CHARS) return `${op}(${shown}): ${kind} is ${name.length} characters${bang < 0 ? '' : `, ${head} before "!"`}; ${limits}`;
+  return `${op}(${shown}): ${kind} is ${name.length} characters, ${name.length - head - 1} after "!"; ${limits}`;
 }
 
 /**
- * Checks a group name.
- * @throws {@link InvalidGroupNameError} naming the bad character and its index.
+ * Checks a group name: 1 to 99 characters of `[A-Za-z0-9._-]`.
+ * @throws {@link InvalidGroupNameError} naming the bad character and its index, or the length
+ *   and the limit.
  */
 export function validateGroupName(group: unknown, op = 'groupSend'): asserts group is string {
   if (typeof group !== 'string' || !NAME_RE.test(group)) {
@@ -188,13 +206,40 @@ export function validateGroupName(group: unknown, op = 'groupSend'): asserts gro
 }
 
 /**
- * Checks a channel name (`name` or `name!local`).
- * @throws {@link InvalidChannelNameError}
+ * Checks a channel name (`name` or `name!local`, up to 99 characters on each side of `!`).
+ * @throws {@link InvalidChannelNameError} naming the bad character and its index, or the length
+ *   and the limit.
  */
 export function validateChannelName(channel: unknown, op = 'send'): asserts channel is string {
   if (typeof channel !== 'string' || !CHANNEL_RE.test(channel)) {
     throw new InvalidChannelNameError(describeBadName('channel name', op, channel, true));
   }
+}
+
+/**
+ * Checks a `newChannel` prefix: a valid name without `!`, at most `maxChars` characters (what
+ * leaves room for the generated part).
+ * @throws {@link InvalidChannelNameError}
+ */
+export function validateChannelPrefix(prefix: unknown, maxChars: number): asserts prefix is string {
+  validateChannelName(prefix, 'newChannel');
+  if (prefix.includes('!')) {
+    throw new InvalidChannelNameError(`newChannel(${JSON.stringify(prefix)}): the prefix must not contain "!"; the layer adds the process-local part itself`);
+  }
+  if (prefix.length > maxChars) {
+    throw new InvalidChannelNameError(`newChannel("${prefix.slice(0, 20)}…"): the prefix is ${prefix.length} characters; the limit is ${maxChars}`);
+  }
+}
+
+/**
+ * The `signal` of `receive()` options, checked.
+ * @throws TypeError when it is given and is not an `AbortSignal`.
+ */
+export function receiveSignal(channel: string, options: ReceiveOptions | undefined): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new TypeError(`receive(${JSON.stringify(channel)}): options.signal must be an AbortSignal, got ${describeValue(signal)}`);
+  return signal;
 }
 
 /** Whether a channel name is process-local (carries `!`). */
@@ -213,7 +258,8 @@ export function validateMessage(message: unknown, maxMessageBytes: number, op = 
   }
   const type = (message as { type?: unknown }).type;
   if (typeof type !== 'string' || type.length === 0) {
-    throw new InvalidMessageError(`${op}: a message needs a non-empty string "type" (got ${JSON.stringify(type) ?? 'undefined'})`);
+    // describeValue, not JSON.stringify: a BigInt or a cyclic object would throw here.
+    throw new InvalidMessageError(`${op}: a message needs a non-empty string "type", got ${describeValue(type)}`);
   }
   if (type.startsWith('_')) {
     throw new InvalidMessageError(`${op}: event type ${JSON.stringify(type)} starts with "_"; such types are reserved`);
@@ -232,19 +278,4 @@ export function validateMessage(message: unknown, maxMessageBytes: number, op = 
     }
   }
   return encoded;
-}
-
-/** Fills in defaults and checks option values. @throws RangeError for a non-positive value. */
-export function resolveLayerOptions(options: ChannelLayerOptions = {}): Required<ChannelLayerOptions> {
-  const resolved = { ...DEFAULT_LAYER_OPTIONS, ...stripUndefined(options) };
-  for (const [key, value] of Object.entries(resolved)) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new RangeError(`channel layer option ${key} must be a positive number, got ${String(value)}`);
-    }
-  }
-  return resolved;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

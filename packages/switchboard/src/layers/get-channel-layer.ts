@@ -36,7 +36,7 @@ export async function getChannelLayer(options: GetChannelLayerOptions = {}): Pro
   if (url.protocol === 'redis:' || url.protocol === 'rediss:') {
     let RedisChannelLayer;
     try {
-      ({ RedisChannelLayer } = await import('./redis/index.js'));
+      ({ RedisChannelLayer } = await import('../redis/index.js'));
     } catch (err) {
       // ioredis is an optional peer dependency, installed by apps that use Redis.
       if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes("'ioredis'")) {

@@ -5,11 +5,13 @@
  * receivers and counted group-send drops added.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { ChannelFullError, InvalidChannelNameError, LayerClosedError } from '../errors.js';
+import { ChannelFullError, LayerClosedError } from '../errors.js';
 import {
+  channelCapacityFor,
   resolveLayerOptions,
   validateChannelName,
+  receiveSignal,
+  validateChannelPrefix,
   validateGroupName,
   validateMessage,
   type ChannelLayer,
@@ -20,7 +22,11 @@ import {
   type GroupSendResult,
   type LayerEventListener,
   type LayerMessage,
+  type ReceiveOptions,
+  type ResolvedLayerOptions,
 } from './channel-layer.js';
+import { LayerEvents } from './layer-events.js';
+import { LocalCore } from './local-core.js';
 import { RateLimitedWarnings, WARNING_INTERVAL_MS } from '../rate-limited-warnings.js';
 
 /**
@@ -47,40 +53,6 @@ export const DROP_WARNING_INTERVAL_MS = WARNING_INTERVAL_MS;
 const RANDOM_ID_CHARS = 8;
 /** Longest `newChannel` prefix that still leaves room for `.` + the layer id within 99 characters. */
 const MAX_PREFIX_CHARS = 99 - 1 - RANDOM_ID_CHARS;
-/** The queue sweep never runs more often than this, whatever `expiryMs` is. */
-const MIN_SWEEP_INTERVAL_MS = 1_000;
-
-interface QueuedMessage {
-  readonly message: LayerMessage;
-  /** `performance.now()` value after which the message is expired. */
-  readonly expiresAt: number;
-}
-
-interface Waiter {
-  resolve(message: LayerMessage): void;
-  reject(error: Error): void;
-}
-
-/** Everything the layer knows about one channel name. */
-interface ChannelState {
-  readonly name: string;
-  receiver: ChannelReceiver | undefined;
-  /** FIFO of messages waiting for `receive()` or `attach()`; live part starts at `head`. */
-  queue: QueuedMessage[];
-  head: number;
-  /** Pending `receive()` calls, served FIFO. */
-  waiters: Waiter[] | undefined;
-  /** Reverse index: group → membership expiry (`performance.now()` ms). */
-  groups: Map<string, number> | undefined;
-}
-
-/** One group's members. */
-interface GroupEntry {
-  /** channel name → state; never mutated by an addition while a groupSend iterates it. */
-  members: Map<string, ChannelState>;
-  /** Number of `groupSend` loops currently iterating `members` (re-entrancy from receivers). */
-  sending: number;
-}
 
 /**
  * A channel layer that lives in this process's memory.
@@ -122,38 +94,35 @@ export class InMemoryChannelLayer implements ChannelLayer {
   /** Counters: messages sent, group-send drops, expired queued messages. */
   readonly stats: ChannelLayerStats = { messagesSent: 0, groupSendDrops: 0, messagesExpired: 0 };
   /** The effective options (frozen), defaults filled in. */
-  readonly options: Required<ChannelLayerOptions>;
+  readonly options: ResolvedLayerOptions;
 
-  readonly #logger: LayerLogger | undefined;
   /** Identifies this layer instance in channel names: `prefix.<layerId>!<random>`. */
   readonly #layerId = randomId();
-  #channels = new Map<string, ChannelState>();
-  #groups = new Map<string, GroupEntry>();
-  /** Channels whose queue is non-empty (what the sweep looks at). */
-  #queued = new Set<ChannelState>();
-  #sweepTimer: NodeJS.Timeout | undefined;
+  readonly #core: LocalCore;
   readonly #dropWarnings: RateLimitedWarnings;
-  #listeners = new Set<LayerEventListener>();
+  readonly #events = new LayerEvents();
   #closed = false;
 
   /**
-   * @param options - `capacity` (messages, default 100, an integer), `expiryMs` (default
-   *   60_000), `groupExpiryMs` (default 86_400_000), `maxMessageBytes` (default 1_048_576),
-   *   `logger` (default none).
-   * @throws RangeError for an option that is not a positive number (or a non-integer capacity).
+   * @param options - `capacity` (messages, default 100, a whole number), `channelCapacity`
+   *   (per-pattern capacities, default none), `expiryMs` (default 60_000), `groupExpiryMs`
+   *   (default 86_400_000), `maxMessageBytes` (default 1_048_576), `logger` (default none).
+   * @throws TypeError for an unknown option or a value of the wrong type; RangeError for a
+   *   number that is not positive (or a capacity that is not whole).
    */
   constructor(options: InMemoryChannelLayerOptions = {}) {
-    const { logger, ...layerOptions } = options;
-    const resolved = resolveLayerOptions(layerOptions);
-    if (!Number.isInteger(resolved.capacity)) {
-      throw new RangeError(`channel layer option capacity must be a whole number of messages, got ${resolved.capacity}`);
-    }
+    const { logger, ...layerOptions } = options ?? {};
+    this.options = resolveLayerOptions(layerOptions, 'InMemoryChannelLayer', ['logger']);
     if (logger !== undefined && typeof logger?.warn !== 'function') {
       throw new TypeError('InMemoryChannelLayer option logger must have a warn(obj, msg) method (a pino logger works)');
     }
-    this.options = Object.freeze(resolved);
-    this.#logger = logger;
     this.#dropWarnings = new RateLimitedWarnings(logger);
+    this.#core = new LocalCore({
+      capacityFor: (channel) => channelCapacityFor(this.options, channel),
+      expiryMs: this.options.expiryMs,
+      stats: this.stats,
+      logger,
+    });
   }
 
   /**
@@ -164,16 +133,10 @@ export class InMemoryChannelLayer implements ChannelLayer {
    */
   async newChannel(prefix = 'specific'): Promise<string> {
     this.#assertOpen();
-    validateChannelName(prefix, 'newChannel');
-    if (prefix.includes('!')) {
-      throw new InvalidChannelNameError(`newChannel(${JSON.stringify(prefix)}): the prefix must not contain "!"; the layer adds the process-local part itself`);
-    }
-    if (prefix.length > MAX_PREFIX_CHARS) {
-      throw new InvalidChannelNameError(`newChannel("${prefix.slice(0, 20)}…"): the prefix is ${prefix.length} characters; the limit is ${MAX_PREFIX_CHARS}`);
-    }
+    validateChannelPrefix(prefix, MAX_PREFIX_CHARS);
     let name: string;
     do name = `${prefix}.${this.#layerId}!${randomId()}`;
-    while (this.#channels.has(name));
+    while (this.#core.has(name));
     return name;
   }
 
@@ -191,31 +154,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     if (typeof receiver !== 'function') {
       throw new TypeError(`attach(${JSON.stringify(channel)}): the receiver must be a function (message) => boolean`);
     }
-    const state = this.#stateFor(channel);
-    state.receiver = receiver;
-    if (state.queue.length === state.head) return;
-    // Take the backlog out first so a receiver that sends to its own channel cannot reorder it.
-    const backlog = state.queue;
-    const start = state.head;
-    state.queue = [];
-    state.head = 0;
-    this.#queued.delete(state);
-    const now = performance.now();
-    for (let i = start; i < backlog.length; i++) {
-      const item = backlog[i]!;
-      if (item.expiresAt <= now) {
-        this.stats.messagesExpired++;
-        continue;
-      }
-      if (receiver(item.message) === false) {
-        const lost = backlog.length - i;
-        this.#logger?.warn(
-          { channel, dropped: lost },
-          `attach(${JSON.stringify(channel)}): the receiver refused its queued backlog; ${lost} message(s) dropped`,
-        );
-        return;
-      }
-    }
+    this.#core.attach(channel, receiver);
   }
 
   /**
@@ -226,8 +165,9 @@ export class InMemoryChannelLayer implements ChannelLayer {
    * @throws {@link InvalidChannelNameError} (`SB_ERR_INVALID_CHANNEL_NAME`),
    *   {@link InvalidMessageError} (`SB_ERR_INVALID_MESSAGE`),
    *   {@link MessageTooLargeError} (`SB_ERR_MESSAGE_TOO_LARGE`).
-   * @throws {@link ChannelFullError} (`SB_ERR_CHANNEL_FULL`) when the queue holds `capacity`
-   *   messages or the attached receiver returns `false` (Channels layer spec, "Capacity").
+   * @throws {@link ChannelFullError} (`SB_ERR_CHANNEL_FULL`) when the queue holds its capacity
+   *   (`capacity`, or the `channelCapacity` that matches) or the attached receiver returns
+   *   `false` (Channels layer spec, "Capacity").
    * @throws {@link LayerClosedError} after close.
    */
   async send(channel: string, message: LayerMessage): Promise<void> {
@@ -235,21 +175,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
     validateChannelName(channel, 'send');
     validateMessage(message, this.options.maxMessageBytes, 'send');
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
-    const existing = this.#channels.get(channel);
-    const receiver = existing?.receiver;
-    if (receiver !== undefined) {
-      if (receiver(event) === false) {
-        throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (its receiver's backlog is at capacity); message of type ${JSON.stringify(event.type)} not delivered`);
-      }
-      this.stats.messagesSent++;
-      return;
-    }
-    const state = existing ?? this.#stateFor(channel);
-    const queued = this.#enqueue(state, event, performance.now());
-    // Handed straight to a waiting receive(): nothing may be left to remember.
-    this.#forgetIfUnused(state);
-    if (!queued) {
-      throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${this.options.capacity} messages); message of type ${JSON.stringify(event.type)} not delivered`);
+    if (!this.#core.deliver(channel, event)) {
+      throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${channelCapacityFor(this.options, channel)} messages, or its receiver's backlog is at capacity); message of type ${JSON.stringify(event.type)} not delivered`);
     }
     this.stats.messagesSent++;
   }
@@ -258,25 +185,15 @@ export class InMemoryChannelLayer implements ChannelLayer {
    * Resolves with the next queued message of `channel`, or waits for one; several waiters are
    * served in call order. Meant for channels without a receiver (worker channels): while a
    * receiver is attached, messages go to it and `receive()` keeps waiting.
+   * @param options - `signal`: an `AbortSignal` that gives up the wait (rejects with its reason,
+   *   takes nothing).
    * @throws {@link InvalidChannelNameError}; {@link LayerClosedError} after close, or when the
-   *   layer closes while waiting.
+   *   layer closes while waiting; TypeError when `signal` is not an `AbortSignal`.
    */
-  async receive(channel: string): Promise<LayerMessage> {
+  async receive(channel: string, options?: ReceiveOptions): Promise<LayerMessage> {
     this.#assertOpen();
     validateChannelName(channel, 'receive');
-    const state = this.#stateFor(channel);
-    const now = performance.now();
-    this.#purgeExpired(state, now);
-    if (state.head < state.queue.length) {
-      const item = state.queue[state.head]!;
-      state.head++;
-      this.#compact(state);
-      this.#forgetIfUnused(state);
-      return item.message;
-    }
-    return new Promise<LayerMessage>((resolve, reject) => {
-      (state.waiters ??= []).push({ resolve, reject });
-    });
+    return this.#core.receive(channel, receiveSignal(channel, options));
   }
 
   /**
@@ -288,22 +205,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateGroupName(group, 'groupAdd');
     validateChannelName(channel, 'groupAdd');
-    const state = this.#stateFor(channel);
-    let entry = this.#groups.get(group);
-    if (entry === undefined) {
-      entry = { members: new Map(), sending: 0 };
-      this.#groups.set(group, entry);
-    }
-    if (!entry.members.has(channel)) {
-      if (entry.sending > 0) {
-        // Copy on write: a groupSend (called from a receiver) is iterating this map; re-adding a
-        // member it already visited would otherwise deliver the same message twice.
-        entry.members = new Map(entry.members);
-        entry.sending = 0;
-      }
-      entry.members.set(channel, state);
-    }
-    (state.groups ??= new Map()).set(group, performance.now() + this.options.groupExpiryMs);
+    this.#core.addMember(group, channel, Date.now() + this.options.groupExpiryMs);
   }
 
   /**
@@ -314,17 +216,13 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateGroupName(group, 'groupDiscard');
     validateChannelName(channel, 'groupDiscard');
-    const state = this.#channels.get(channel);
-    if (state?.groups?.has(group)) {
-      this.#removeMembership(group, state);
-      this.#forgetIfUnused(state);
-    }
+    this.#core.removeMember(group, channel);
   }
 
   /**
    * Delivers `message` to every member of `group`, at most once each: synchronously to attached
    * receivers, else to the member's queue. Every member gets the same object, frozen (top level)
-   * once; treat events as read-only. A full member (queue at `capacity`, or receiver returning
+   * once; treat events as read-only. A full member (queue at its capacity, or receiver returning
    * `false`) misses this message without an error: the drop is counted in
    * `stats.groupSendDrops` and logged (at most once per group per 10 s). Expired memberships
    * of channels without a receiver are removed on the way. Members added while the send runs
@@ -340,41 +238,17 @@ export class InMemoryChannelLayer implements ChannelLayer {
     validateMessage(message, this.options.maxMessageBytes, 'groupSend');
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
     this.stats.messagesSent++;
-    const entry = this.#groups.get(group);
-    if (entry === undefined) return { recipients: 0, dropped: 0 };
-    const members = entry.members;
-    let recipients = 0;
-    let dropped = 0;
-    let now = -1;
-    entry.sending++;
-    try {
-      // Fast path: one map walk, one call per attached receiver, no allocation per recipient.
-      for (const state of members.values()) {
-        const receiver = state.receiver;
-        if (receiver !== undefined) {
-          if (receiver(event) === false) dropped++;
-          else recipients++;
-          continue;
-        }
-        if (now < 0) now = performance.now();
-        const expiresAt = state.groups?.get(group);
-        if (expiresAt === undefined) continue; // discarded or released during this send
-        if (expiresAt <= now) {
-          this.#removeMembership(group, state);
-          this.#forgetIfUnused(state);
-          continue;
-        }
-        if (this.#enqueue(state, event, now)) recipients++;
-        else dropped++;
-      }
-    } finally {
-      if (entry.members === members) entry.sending--;
+    const result = this.#core.fanOut(group, event);
+    if (result.dropped > 0) {
+      this.stats.groupSendDrops += result.dropped;
+      this.#dropWarnings.warn(
+        group,
+        result.dropped,
+        { group, type: event.type, dropped: result.dropped, totalGroupSendDrops: this.stats.groupSendDrops },
+        `groupSend(${JSON.stringify(group)}): ${result.dropped} member(s) full, message of type ${JSON.stringify(event.type)} dropped for them`,
+      );
     }
-    if (dropped > 0) {
-      this.stats.groupSendDrops += dropped;
-      this.#warnDrops(group, dropped, event.type);
-    }
-    return { recipients, dropped };
+    return result;
   }
 
   /**
@@ -384,19 +258,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   async groupSize(group: string): Promise<number> {
     this.#assertOpen();
     validateGroupName(group, 'groupSize');
-    const entry = this.#groups.get(group);
-    if (entry === undefined) return 0;
-    const now = performance.now();
-    let size = 0;
-    for (const state of entry.members.values()) {
-      if (state.receiver === undefined && (state.groups?.get(group) ?? 0) <= now) {
-        this.#removeMembership(group, state);
-        this.#forgetIfUnused(state);
-      } else {
-        size++;
-      }
-    }
-    return size;
+    return this.#core.groupSize(group);
   }
 
   /**
@@ -408,13 +270,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   async releaseChannel(channel: string): Promise<void> {
     this.#assertOpen();
     validateChannelName(channel, 'releaseChannel');
-    const state = this.#channels.get(channel);
-    if (state === undefined) return;
-    if (state.groups !== undefined) {
-      for (const group of state.groups.keys()) this.#removeMembership(group, state);
-    }
-    this.#reset(state);
-    this.#forgetIfUnused(state);
+    this.#core.release(channel);
   }
 
   /**
@@ -424,15 +280,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
    */
   async flush(): Promise<void> {
     this.#assertOpen();
-    const waiting = new Map<string, ChannelState>();
-    for (const state of this.#channels.values()) {
-      this.#reset(state);
-      if (state.waiters !== undefined && state.waiters.length > 0) waiting.set(state.name, state);
-    }
-    this.#channels = waiting;
-    this.#groups = new Map();
+    this.#core.clear();
     this.#dropWarnings.clear();
-    this.#stopSweep();
   }
 
   /**
@@ -443,151 +292,24 @@ export class InMemoryChannelLayer implements ChannelLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopSweep();
-    const channels = this.#channels;
-    this.#channels = new Map();
-    this.#groups = new Map();
+    this.#core.close();
     this.#dropWarnings.clear();
-    this.#listeners.clear();
-    for (const state of channels.values()) {
-      const waiters = state.waiters;
-      this.#reset(state);
-      state.waiters = undefined;
-      if (waiters === undefined) continue;
-      for (const waiter of waiters) {
-        waiter.reject(new LayerClosedError(`receive(${JSON.stringify(state.name)}): the channel layer was closed while waiting`));
-      }
-    }
+    this.#events.clear();
   }
 
   /**
    * Subscribes to layer-wide events. The in-memory layer never emits any (it has no connection
    * to lose), but the subscription works like on every layer.
    * @returns a function that unsubscribes (idempotent).
-   * @throws {@link LayerClosedError} after close.
+   * @throws {@link LayerClosedError} after close; TypeError for a non-function.
    */
   onLayerEvent(listener: LayerEventListener): () => void {
     this.#assertOpen();
-    if (typeof listener !== 'function') throw new TypeError('onLayerEvent: the listener must be a function');
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#events.subscribe(listener);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new LayerClosedError();
-  }
-
-  #stateFor(channel: string): ChannelState {
-    let state = this.#channels.get(channel);
-    if (state === undefined) {
-      state = { name: channel, receiver: undefined, queue: [], head: 0, waiters: undefined, groups: undefined };
-      this.#channels.set(channel, state);
-    }
-    return state;
-  }
-
-  /** Drops a state nobody needs any more (no receiver, queue, waiter or group). */
-  #forgetIfUnused(state: ChannelState): void {
-    if (
-      state.receiver === undefined &&
-      state.head === state.queue.length &&
-      (state.waiters === undefined || state.waiters.length === 0) &&
-      (state.groups === undefined || state.groups.size === 0) &&
-      this.#channels.get(state.name) === state
-    ) {
-      this.#channels.delete(state.name);
-    }
-  }
-
-  /** Detaches the receiver, drops the queue and the reverse index (not the waiters). */
-  #reset(state: ChannelState): void {
-    state.receiver = undefined;
-    state.queue = [];
-    state.head = 0;
-    state.groups = undefined;
-    this.#queued.delete(state);
-  }
-
-  #removeMembership(group: string, state: ChannelState): void {
-    state.groups?.delete(group);
-    const entry = this.#groups.get(group);
-    if (entry === undefined) return;
-    // Deleting is safe while a groupSend iterates the map: Map iteration skips removed entries.
-    entry.members.delete(state.name);
-    if (entry.members.size === 0) this.#groups.delete(group);
-  }
-
-  /** Hands `message` to a pending `receive()` or queues it; `false` when the queue is full. */
-  #enqueue(state: ChannelState, message: LayerMessage, now: number): boolean {
-    const waiter = state.waiters?.shift();
-    if (waiter !== undefined) {
-      waiter.resolve(message);
-      return true;
-    }
-    this.#purgeExpired(state, now);
-    if (state.queue.length - state.head >= this.options.capacity) return false;
-    if (state.queue.length === state.head) {
-      this.#queued.add(state);
-      this.#scheduleSweep();
-    }
-    state.queue.push({ message, expiresAt: now + this.options.expiryMs });
-    return true;
-  }
-
-  /** Removes expired messages from the head of the queue (they expire in queue order). */
-  #purgeExpired(state: ChannelState, now: number): void {
-    const queue = state.queue;
-    let head = state.head;
-    while (head < queue.length && queue[head]!.expiresAt <= now) head++;
-    if (head === state.head) return;
-    this.stats.messagesExpired += head - state.head;
-    state.head = head;
-    this.#compact(state);
-  }
-
-  #compact(state: ChannelState): void {
-    if (state.head === state.queue.length) {
-      state.queue = [];
-      state.head = 0;
-      this.#queued.delete(state);
-    } else if (state.head >= 32 && state.head * 2 >= state.queue.length) {
-      state.queue.splice(0, state.head);
-      state.head = 0;
-    }
-  }
-
-  #scheduleSweep(): void {
-    if (this.#sweepTimer !== undefined || this.#closed) return;
-    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(this.options.expiryMs, MIN_SWEEP_INTERVAL_MS));
-    this.#sweepTimer.unref();
-  }
-
-  #stopSweep(): void {
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
-    this.#sweepTimer = undefined;
-    this.#queued.clear();
-  }
-
-  /** Frees expired messages of queues nobody reads; runs only while something is queued. */
-  #sweep(): void {
-    this.#sweepTimer = undefined;
-    const now = performance.now();
-    for (const state of this.#queued) {
-      this.#purgeExpired(state, now);
-      this.#forgetIfUnused(state);
-    }
-    if (this.#queued.size > 0) this.#scheduleSweep();
-  }
-
-  #warnDrops(group: string, dropped: number, type: string): void {
-    this.#dropWarnings.warn(
-      group,
-      dropped,
-      { group, type, dropped, totalGroupSendDrops: this.stats.groupSendDrops },
-      `groupSend(${JSON.stringify(group)}): ${dropped} member(s) full, message of type ${JSON.stringify(type)} dropped for them`,
-    );
   }
 }
 

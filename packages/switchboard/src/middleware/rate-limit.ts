@@ -33,7 +33,7 @@ export interface RateLimitResult {
 
 /**
  * What the demo and middleware need of a rate limiter: {@link RateLimiter} (in memory, per
- * process) and `RedisRateLimiter` (`switchboard/layers/redis`, shared by every process on one
+ * process) and `RedisRateLimiter` (`switchboard/redis`, shared by every process on one
  * Redis) both fit. Always `await` the answers: they are promises for the Redis one.
  */
 export interface AnyRateLimiter {
@@ -72,7 +72,7 @@ interface Bucket {
  *
  * Per process: with N server processes each allows `limit` per window, so a client spreading
  * attempts across processes gets up to N times the budget. For one budget shared by every
- * process use `RedisRateLimiter` from `switchboard/layers/redis` (same semantics, async; both
+ * process use `RedisRateLimiter` from `switchboard/redis` (same semantics, async; both
  * fit {@link AnyRateLimiter}). Limits on both the IP and the username are the usual first line
  * against password guessing (OWASP Authentication Cheat Sheet, "Login Throttling").
  *

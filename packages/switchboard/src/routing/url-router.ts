@@ -18,11 +18,22 @@ export interface Route {
   readonly pattern: CompiledPattern;
   readonly target: WebsocketApplication;
   readonly name: string | undefined;
+  /**
+   * The pattern matched a prefix (a `path()` to anything but a consumer class: a `URLRouter`, or
+   * middleware around one). The route then matches only if what follows the prefix was consumed
+   * further in (a nested router), or nothing follows.
+   */
+  readonly prefix?: boolean;
 }
 
 /**
  * A route for a Django-style pattern. Parameters: `<name>` (no `/`), `<int:name>` (a number in
  * kwargs), `<slug:name>`, `<uuid:name>`, `<path:name>` (may contain `/`).
+ *
+ * For a consumer class the pattern must match the whole remaining path. For any other
+ * application (a nested `URLRouter`, or middleware wrapping one, the usual Channels shape
+ * `path('ws/', AuthMiddlewareStack(URLRouter([...])))`) it matches a prefix and the rest is
+ * routed further in; middleware wrapping a consumer still needs the whole path.
  *
  * The consumer's kwargs type is checked against the pattern's parameters.
  * @example `path('ws/chat/<roomName>/', ChatConsumer)` → `scope.urlRoute.kwargs.roomName`
@@ -33,8 +44,9 @@ export function path<P extends string, K extends RouteKwargs = RouteKwargs>(
   target: WebsocketApplication | (ConsumerClass<K> & ParamsSatisfy<P, K>),
   name?: string,
 ): Route {
-  const nested = !isConsumerClass(target) && target instanceof URLRouter;
-  return { pattern: compilePath(pattern, nested), target: asApplication(target as WebsocketTarget), name };
+  // Only an application can route further; which kind (router, middleware) is not known here.
+  const prefix = !isConsumerClass(target);
+  return { pattern: compilePath(pattern, prefix), target: asApplication(target as WebsocketTarget), name, prefix };
 }
 
 /**
@@ -73,6 +85,8 @@ export class URLRouter implements WebsocketApplication {
         },
       };
       const resolved = await route.target.resolve(next);
+      // A prefix route whose rest nobody consumed reached an endpoint with extra path: no match.
+      if (resolved && route.prefix === true && m.rest !== '' && resolved.scope.pathRemaining === m.rest) continue;
       if (resolved) return resolved;
     }
     return null;

@@ -107,7 +107,11 @@ export class WebsocketCommunicator {
   #consumerName = 'the consumer';
   #refusedCode: number | undefined;
 
-  /** @param app - a consumer class, a router, middleware, or a `ProtocolTypeRouter`. */
+  /**
+   * @param app - a consumer class, a router, middleware, or a `ProtocolTypeRouter`.
+   * @param path - the request path with its query (`/ws/chat/?token=x`), or a full URL
+   *   (`ws://testserver/ws/chat/?token=x`); a `#fragment` is dropped, as a client never sends it.
+   */
   constructor(app: WebsocketTarget | ProtocolTypeRouter, path: string, options: CommunicatorOptions = {}) {
     if (app instanceof ProtocolTypeRouter) {
       if (!app.websocket) throw new TypeError('WebsocketCommunicator: the ProtocolTypeRouter has no websocket application');
@@ -132,14 +136,13 @@ export class WebsocketCommunicator {
   async connect({ timeoutMs = 1000 }: { timeoutMs?: number } = {}): Promise<ConnectResult> {
     if (this.#state !== 'new') throw new Error('connect() called twice');
     this.#state = 'handshake';
-    const q = this.#path.indexOf('?');
+    const { rawPath, queryString } = splitRequestTarget(this.#path);
     const headers = { ...(this.#options.headers ?? {}) };
     if (this.#options.subprotocols?.length) headers['sec-websocket-protocol'] = this.#options.subprotocols.join(', ');
-    const rawPath = q === -1 ? this.#path : this.#path.slice(0, q);
     const scope = createScope({
       path: decodeURIComponent(rawPath),
       rawPath,
-      queryString: q === -1 ? '' : this.#path.slice(q + 1),
+      queryString,
       headers,
       client: this.#options.client ?? { host: '127.0.0.1', port: 40000 },
       server: { host: '127.0.0.1', port: 8000 },
@@ -337,4 +340,18 @@ export class WebsocketCommunicator {
       queueMicrotask(() => this.#consumer?.[kClosed](code));
     },
   };
+}
+
+/**
+ * Splits what the communicator was given, a path (`/ws/chat/?a=1`) or a full URL
+ * (`ws://testserver/ws/chat/?a=1#top`), into the path and the query string, as Channels'
+ * communicator does with `urlparse`: scheme and authority are dropped, and the fragment, which a
+ * client never sends, goes too.
+ */
+function splitRequestTarget(target: string): { rawPath: string; queryString: string } {
+  let rest = target.split('#', 1)[0]!;
+  const authority = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
+  if (authority !== null) rest = `/${rest.slice(authority[0].length).replace(/^\//, '')}`;
+  const q = rest.indexOf('?');
+  return q === -1 ? { rawPath: rest, queryString: '' } : { rawPath: rest.slice(0, q), queryString: rest.slice(q + 1) };
 }

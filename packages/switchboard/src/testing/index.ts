@@ -6,6 +6,7 @@ export {
   type ChannelLayerConformanceOptions,
   type ChannelLayerFactory,
   type ChannelLayerFactoryWithOptions,
+  type ChannelLayerPeerFactory,
 } from './layer-conformance.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export {

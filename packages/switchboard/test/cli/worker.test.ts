@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { freePort, redisAvailable, startRedisServer, stopProcess } from '@switchboard/test-support';
-import { RedisChannelLayer } from 'switchboard/layers/redis';
+import { RedisChannelLayer } from 'switchboard/redis';
 import { runCli, stopCli, tempProject, type TempProject } from './cli-process.js';
 
 const WORKER = `

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { handlerNameFor, InMemoryChannelLayer, InvalidEventTypeError, JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import { handlerNameFor, InMemoryChannelLayer, InvalidEventTypeError, JsonWebsocketConsumer, WebsocketConsumer, type LayerMessage, type ReceivedFrame } from 'switchboard';
 import { ConsumerFailedError, WebsocketCommunicator } from 'switchboard/testing';
 
 describe('handlerNameFor', () => {
@@ -98,5 +98,40 @@ describe('WebsocketConsumer dispatch', () => {
     await c.sendBytes(new Uint8Array([1, 2, 3]));
     assert.equal((await c.receiveClose()).code, 1003);
     await c.disconnect();
+  });
+
+  it('hands a websocket.receive event from the layer to receive(), as a frame from the socket', async () => {
+    class Echo extends WebsocketConsumer {
+      override receive({ text, bytes }: ReceivedFrame): void {
+        if (text !== undefined) this.send(`text:${text}`);
+        if (bytes !== undefined) this.send(`bytes:${[...bytes].join(',')}`);
+      }
+    }
+    const layer = new InMemoryChannelLayer();
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const echo = new WebsocketCommunicator(Echo, '/ws/', { channelLayer: layer, logger });
+    class JsonEcho extends JsonWebsocketConsumer {
+      override receiveJson(content: unknown): void {
+        this.sendJson(content);
+      }
+    }
+    const json = new WebsocketCommunicator(JsonEcho, '/ws/', { channelLayer: layer });
+    await echo.connect();
+    await json.connect();
+    // Channels code injects frames this way: channel_layer.send(name, {"type": "websocket.receive", "text": ...}).
+    await layer.send(echo.consumer!.channelName, { type: 'websocket.receive', text: 'injected' });
+    assert.equal(await echo.receiveText(), 'text:injected');
+    await layer.send(echo.consumer!.channelName, { type: 'websocket.receive', bytes: new Uint8Array([7, 8]) });
+    assert.equal(await echo.receiveText(), 'bytes:7,8');
+    await layer.send(echo.consumer!.channelName, { type: 'websocket.receive', text: 42 });
+    assert.equal(await echo.receiveNothing(), true, 'a websocket.receive without text or bytes is ignored');
+    assert.ok(lines.some((l) => l.includes('websocket.receive event needs')), lines.join(''));
+    // A JSON consumer decodes the injected text like a socket frame.
+    await layer.send(json.consumer!.channelName, { type: 'websocket.receive', text: JSON.stringify({ echo: 'via layer' }) });
+    assert.deepEqual(await json.receiveJson(), { echo: 'via layer' });
+    await echo.disconnect();
+    await json.disconnect();
+    await layer.close();
   });
 });

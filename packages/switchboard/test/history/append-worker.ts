@@ -5,7 +5,7 @@
  *
  *   node append-worker.js <redis url> <prefix> <group> <count> <name>
  */
-import { RedisHistoryStore } from '../../src/layers/redis/redis-history-store.js';
+import { RedisHistoryStore } from '../../src/redis/redis-history-store.js';
 
 const [url, prefix, group, countText, name] = process.argv.slice(2) as [string, string, string, string, string];
 const store = new RedisHistoryStore({ url, prefix, maxEvents: 10_000 });

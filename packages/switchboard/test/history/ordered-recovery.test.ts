@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { JsonWebsocketConsumer, ProtocolTypeRouter, SwitchboardServer, URLRouter, historyRecovery, path, silentLogger, withPosition, type LayerEvent } from 'switchboard';
 import { SwitchboardSocket } from 'switchboard/client';
-import { RedisChannelLayer, RedisHistoryStore } from 'switchboard/layers/redis';
+import { RedisChannelLayer, RedisHistoryStore } from 'switchboard/redis';
 import { waitFor } from 'switchboard/testing';
 import { redisAvailable, REDIS_URL } from '@switchboard/test-support';
 import { PositionTracker } from '../../src/client/position.js';

@@ -23,7 +23,7 @@ import {
   type LayerMessage,
   historyRecovery,
 } from 'switchboard';
-import { RedisHistoryStore } from 'switchboard/layers/redis';
+import { RedisHistoryStore } from 'switchboard/redis';
 import { waitFor } from 'switchboard/testing';
 import { connectClient, EmittingLayer, handshakeStatus, startTestServer, type TestClient, type TestServer } from '../helpers.js';
 import { freePort } from '@switchboard/test-support';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { LayerUnavailableError } from 'switchboard';
-import { RedisHistoryStore, RedisUnavailableError } from 'switchboard/layers/redis';
+import { RedisHistoryStore, RedisUnavailableError } from 'switchboard/redis';
 import { waitFor } from 'switchboard/testing';
 import { freePort, startRedisServer, stopProcess } from '@switchboard/test-support';
 import { redisAvailable, REDIS_URL } from '@switchboard/test-support';

@@ -1,7 +1,7 @@
 /** Both history stores pass the same conformance suite (src/testing/history-conformance.ts). */
 import { randomBytes } from 'node:crypto';
 import { InMemoryHistoryStore } from 'switchboard';
-import { RedisHistoryStore } from 'switchboard/layers/redis';
+import { RedisHistoryStore } from 'switchboard/redis';
 import { runHistoryStoreConformance } from 'switchboard/testing';
 import { redisAvailable, REDIS_URL } from '@switchboard/test-support';
 

@@ -66,7 +66,7 @@ describe('InMemoryChannelLayer', () => {
     await sent;
   });
 
-  it('refuses invalid options with RangeError', () => {
+  it('refuses out-of-range options with RangeError and a wrong type with TypeError', () => {
     for (const bad of [
       { capacity: 0 },
       { capacity: 2.5 },
@@ -74,10 +74,10 @@ describe('InMemoryChannelLayer', () => {
       { expiryMs: 0 },
       { groupExpiryMs: Number.NaN },
       { maxMessageBytes: Infinity },
-      { capacity: '10' as unknown as number },
     ]) {
       assert.throws(() => new InMemoryChannelLayer(bad), RangeError, JSON.stringify(bad));
     }
+    assert.throws(() => new InMemoryChannelLayer({ capacity: '10' as unknown as number }), { name: 'TypeError', message: /capacity must be a number, got "10"/ });
     assert.throws(() => new InMemoryChannelLayer({ logger: {} as LayerLogger }), TypeError);
   });
 

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { JsonWebsocketConsumer, URLRouter, path, type LayerMessage } from 'switchboard';
 import { METRICS, registerSwitchboardMetrics } from 'switchboard/metrics';
 import { waitFor } from 'switchboard/testing';
-import { RedisChannelLayer } from 'switchboard/layers/redis';
+import { RedisChannelLayer } from 'switchboard/redis';
 import { connectClient, handshakeStatus, startTestServer } from '../helpers.js';
 import { REDIS_URL, redisAvailable } from '@switchboard/test-support';
 

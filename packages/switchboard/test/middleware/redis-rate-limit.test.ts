@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { LayerClosedError } from '../../src/errors.js';
-import { RedisRateLimiter, type RedisRateLimiterOptions } from '../../src/layers/redis/index.js';
+import { RedisRateLimiter, type RedisRateLimiterOptions } from '../../src/redis/index.js';
 import { freePort } from '@switchboard/test-support';
 import { REDIS_URL, redisAvailable } from '@switchboard/test-support';
 

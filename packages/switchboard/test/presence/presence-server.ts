@@ -4,7 +4,7 @@
  * parameter. Prints `port <n>` once it listens.
  */
 import { JsonWebsocketConsumer, presence, ProtocolTypeRouter, silentLogger, SwitchboardServer, URLRouter, path, type Scope } from 'switchboard';
-import { RedisChannelLayer, RedisPresenceStore } from 'switchboard/layers/redis';
+import { RedisChannelLayer, RedisPresenceStore } from 'switchboard/redis';
 
 const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/0';
 const prefix = process.env['PRESENCE_PREFIX'] ?? 'sb:presence-test:';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { InMemoryPresenceStore, InvalidGroupNameError, type PresenceStore } from 'switchboard';
-import { RedisPresenceStore } from 'switchboard/layers/redis';
+import { RedisPresenceStore } from 'switchboard/redis';
 import { waitFor } from 'switchboard/testing';
 import { redisAvailable, REDIS_URL } from '@switchboard/test-support';
 

@@ -1,7 +1,7 @@
 /** Unit tests for URLRouter, path() and rePath(). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createScope, InvalidRouteError, URLRouter, WebsocketConsumer, path, rePath, type PathParams } from 'switchboard';
+import { CookieMiddleware, createScope, InvalidRouteError, URLRouter, WebsocketConsumer, path, rePath, type PathParams, type ResolvedConsumer, type Scope, type WebsocketApplication } from 'switchboard';
 
 class A extends WebsocketConsumer<{ roomName: string }> {}
 class B extends WebsocketConsumer<{ id: number }> {}
@@ -43,6 +43,30 @@ describe('URLRouter', () => {
     assert.equal(r?.consumer, A);
     assert.deepEqual(r?.scope.urlRoute.kwargs, { tenant: 'acme', roomName: 'lobby' });
     assert.equal(r?.scope.pathRemaining, '');
+  });
+
+  it('routes through middleware that wraps a nested router, as AuthMiddlewareStack(URLRouter(...)) does', async () => {
+    const tagged = (inner: WebsocketApplication): WebsocketApplication => ({
+      resolve: (scope: Scope): Promise<ResolvedConsumer | null> | ResolvedConsumer | null => inner.resolve({ ...scope, headers: { ...scope.headers, 'x-tag': 'seen' } }),
+    });
+    const router = new URLRouter([
+      path('ws/', new CookieMiddleware(new URLRouter([path('chat/<roomName>/', A)]))),
+      path('api/<int:version>/', tagged(new URLRouter([path('items/<int:id>/', B)]))),
+      path('exact/', new CookieMiddleware(C)),
+    ]);
+    const r = await router.resolve(createScope({ path: '/ws/chat/lobby/', headers: { cookie: 'a=1' } }));
+    assert.equal(r?.consumer, A);
+    assert.deepEqual(r?.scope.urlRoute.kwargs, { roomName: 'lobby' });
+    assert.deepEqual(r?.scope.cookies, { a: '1' }, 'the middleware ran');
+    assert.equal(r?.scope.pathRemaining, '');
+    const r2 = await router.resolve(scopeFor('/api/2/items/7/'));
+    assert.equal(r2?.consumer, B);
+    assert.deepEqual(r2?.scope.urlRoute.kwargs, { version: 2, id: 7 });
+    assert.equal(r2?.scope.headers['x-tag'], 'seen');
+    // Middleware around a consumer is still an endpoint: the whole path must match.
+    assert.equal((await router.resolve(scopeFor('/exact/')))?.consumer, C);
+    assert.equal(await router.resolve(scopeFor('/exact/extra/')), null);
+    assert.equal(await router.resolve(scopeFor('/ws/chat/')), null, 'no inner route: 404');
   });
 
   it('tries the next route when a nested router does not match', async () => {

@@ -1,7 +1,7 @@
 /**
  * The Redis layer's name for {@link LayerUnavailableError} (code `SB_ERR_LAYER_UNAVAILABLE`).
  */
-import { LayerUnavailableError } from '../../errors.js';
+import { LayerUnavailableError } from '../errors.js';
 
 /**
  * An operation that needs Redis while Redis is unreachable; a {@link LayerUnavailableError}, so

@@ -5,14 +5,17 @@
  * Every frame starts with the sender's 12-character layer id (ASCII), so a process can skip the
  * echo of its own group messages (it delivered those to its local members directly):
  * - group message (PUBLISH `g:<group>`):   `<origin><message>`
- * - inbox frame   (PUBLISH `inbox:<id>`):  `<origin>[kind, channel, message | group]`
+ * - inbox frame   (PUBLISH `inbox:<id>`):  `<origin>[0, channel, message]`,
+ *   `<origin>[1 | 2, channel, group, request id]` (group add / discard, confirmed by an ack),
+ *   `<origin>[3, request id]` (the ack)
+ * - flush notice  (PUBLISH `flush`):       `<origin>[4, request id]`, acked like a group add
  * - list item     (named channel list):    `<deadline ms>:<origin><message>`; the decimal
  *   deadline prefix lets the Lua scripts drop expired items without decoding them.
  *
  * With JSON the message is not encoded again: the text `validateMessage` produced (to check the
  * size) is spliced into the frame.
  */
-import type { LayerMessage } from '../channel-layer.js';
+import type { LayerMessage } from '../layers/channel-layer.js';
 import { LAYER_ID_CHARS } from './keys.js';
 import type { RedisSerializerName } from './options.js';
 
@@ -23,10 +26,14 @@ export const ORIGIN_LENGTH = LAYER_ID_CHARS;
 export const InboxKind = Object.freeze({
   /** `[0, channel, message]`: a direct `send` to a process-local channel. */
   Message: 0,
-  /** `[1, channel, group]`: another process added this process's channel to a group. */
+  /** `[1, channel, group, request id]`: another process added this process's channel to a group. */
   GroupAdd: 1,
-  /** `[2, channel, group]`: another process discarded this process's channel from a group. */
+  /** `[2, channel, group, request id]`: another process discarded this process's channel from a group. */
   GroupDiscard: 2,
+  /** `[3, request id]`: the owner did what request `id` asked (see `inbox-requests.ts`). */
+  Ack: 3,
+  /** `[4, request id]` on the `flush` channel: another process flushed the prefix; clear and ack. */
+  Flush: 4,
 } as const);
 /** One of the {@link InboxKind} values. */
 export type InboxKind = (typeof InboxKind)[keyof typeof InboxKind];
@@ -39,8 +46,12 @@ export interface FrameCodec {
   readonly name: RedisSerializerName;
   /** `<origin><message>`; `json` is the message's JSON text from `validateMessage`. */
   messageFrame(origin: string, message: LayerMessage, json: string): Frame;
-  /** `<origin>[kind, channel, payload]`; `json` is the JSON text of `payload` when it is a message. */
-  inboxFrame(origin: string, kind: InboxKind, channel: string, payload: LayerMessage | string, json?: string): Frame;
+  /** `<origin>[0, channel, message]`; `json` is the message's JSON text. */
+  inboxFrame(origin: string, channel: string, json: string): Frame;
+  /** `<origin>[kind, channel, group, requestId]` for a group add or discard. */
+  groupRequestFrame(origin: string, kind: typeof InboxKind.GroupAdd | typeof InboxKind.GroupDiscard, channel: string, group: string, requestId: string): Frame;
+  /** `<origin>[3 | 4, requestId]`: an ack, or a flush notice. */
+  requestFrame(origin: string, kind: typeof InboxKind.Ack | typeof InboxKind.Flush, requestId: string): Frame;
   /** `<deadline>:<frame>`. */
   listItem(deadline: number, frame: Frame): Frame;
   /** Decodes the value that starts at `offset` of `data`. Throws on malformed data. */
@@ -54,9 +65,17 @@ class JsonCodec implements FrameCodec {
     return origin + json;
   }
 
-  inboxFrame(origin: string, kind: InboxKind, channel: string, payload: LayerMessage | string, json?: string): Frame {
+  inboxFrame(origin: string, channel: string, json: string): Frame {
     // Channel names are [A-Za-z0-9._!-] only (validated), so they need no escaping.
-    return `${origin}[${kind},"${channel}",${json ?? JSON.stringify(payload)}]`;
+    return `${origin}[${InboxKind.Message},"${channel}",${json}]`;
+  }
+
+  groupRequestFrame(origin: string, kind: InboxKind, channel: string, group: string, requestId: string): Frame {
+    return `${origin}${JSON.stringify([kind, channel, group, requestId])}`;
+  }
+
+  requestFrame(origin: string, kind: InboxKind, requestId: string): Frame {
+    return `${origin}${JSON.stringify([kind, requestId])}`;
   }
 
   listItem(deadline: number, frame: Frame): Frame {

@@ -31,6 +31,11 @@ export class LayerKeys {
     return `${this.prefix}inbox:${layerId}`;
   }
 
+  /** Pub/sub channel every layer of the prefix listens on for flush notices. */
+  get flushChannel(): string {
+    return `${this.prefix}flush`;
+  }
+
   /** Sorted set of every member of a group, score = expiry (ms since the epoch). */
   groupKey(group: string): string {
     return `${this.prefix}group:${group}`;

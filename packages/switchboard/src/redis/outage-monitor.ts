@@ -5,7 +5,8 @@
  * failure is logged once per outage, not per message").
  */
 import type { EventEmitter } from 'node:events';
-import type { RedisLayerLogger } from './options.js';
+import type { RedisLayerLogger } from './connection-options.js';
+import { OutageLog } from './outage-log.js';
 
 /** A connection as the monitor sees it: ioredis `Redis` and `Cluster` both fit. */
 export interface WatchedConnection extends EventEmitter {
@@ -22,24 +23,19 @@ export interface OutageHooks {
 
 /** Tracks which connections are up and whether the layer is in an outage. */
 export class OutageMonitor {
-  readonly #logger: RedisLayerLogger | undefined;
-  readonly #target: string;
+  readonly #log: OutageLog;
   readonly #hooks: OutageHooks;
   readonly #up = new Map<string, boolean>();
   #armed = false;
   #stopped = false;
-  #down = false;
-  #downSince = 0;
   #lastError: Error | undefined;
-  #outages = 0;
 
   /**
    * @param target - what to name in log lines, e.g. `127.0.0.1:6379`.
    * @param hooks - told about every `ready` of a watched connection and every outage.
    */
   constructor(logger: RedisLayerLogger | undefined, target: string, hooks: OutageHooks) {
-    this.#logger = logger;
-    this.#target = target;
+    this.#log = new OutageLog(logger, target, 'RedisChannelLayer', 'serving local members only');
     this.#hooks = hooks;
   }
 
@@ -74,12 +70,12 @@ export class OutageMonitor {
 
   /** Whether an outage started (after {@link arm}) and has not been {@link recovered} yet. */
   get inOutage(): boolean {
-    return this.#down;
+    return this.#log.inOutage;
   }
 
   /** Outages seen so far. */
   get outages(): number {
-    return this.#outages;
+    return this.#log.outages;
   }
 
   /** The last error a connection emitted (for start-up failure messages). */
@@ -103,10 +99,7 @@ export class OutageMonitor {
 
   /** Ends the outage: logs one `info` line with its duration. No-op when not in an outage. */
   recovered(): void {
-    if (!this.#down) return;
-    this.#down = false;
-    const downMs = Date.now() - this.#downSince;
-    this.#logger?.info?.({ redis: this.#target, downMs }, `Redis at ${this.#target} is back after ${downMs} ms; subscriptions and group memberships restored`);
+    this.#log.end('subscriptions and group memberships restored');
   }
 
   /** Stops reporting (layer closing: the connections are about to drop on purpose). */
@@ -117,15 +110,7 @@ export class OutageMonitor {
   #lost(name: string): void {
     if (this.#up.get(name) === false) return;
     this.#up.set(name, false);
-    if (!this.#armed || this.#stopped || this.#down) return;
-    this.#down = true;
-    this.#downSince = Date.now();
-    this.#outages++;
-    const err = this.#lastError;
-    this.#logger?.error(
-      { redis: this.#target, connection: name, err: err === undefined ? undefined : { message: err.message, code: (err as { code?: unknown }).code } },
-      `lost the connection to Redis at ${this.#target}${err === undefined ? '' : ` (${err.message})`}; serving local members only until it returns (logged once per outage)`,
-    );
-    this.#hooks.down();
+    if (!this.#armed || this.#stopped) return;
+    if (this.#log.begin(this.#lastError, { connection: name })) this.#hooks.down();
   }
 }

@@ -3,7 +3,7 @@
  * named-channel receives, and closing without leaks.
  */
 import { once } from 'node:events';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ResolvedRedisOptions } from './options.js';
 
 /** A connection: one server or a cluster. */
@@ -13,6 +13,17 @@ export type Connection = Redis | Cluster;
 const QUIT_TIMEOUT_MS = 1_000;
 /** Idle blocking connections kept for named-channel receives. */
 const MAX_IDLE_BLOCKING = 4;
+
+/**
+ * Defaults for every cluster client of the backend (`cluster.options` may override them).
+ * `enableReadyCheck: false`: with the offline queue off, ioredis' ready check (CLUSTER INFO)
+ * can fail while the node connections are still opening; the client then disconnects and
+ * reconnects at once, and in ioredis 5.11 that can leave the sharded-subscriber group resetting
+ * for ever ("No sharded subscriber for slot"). Without the check the client is ready once it has
+ * the slots; a command to a cluster that is not ok yet fails with CLUSTERDOWN, which the backend
+ * treats as "Redis unavailable" (`redis-errors.ts`).
+ */
+export const CLUSTER_DEFAULTS: ClusterOptions = { enableReadyCheck: false };
 
 /** The command and subscriber connections of a layer (the same object on a cluster). */
 export interface LayerConnections {
@@ -47,34 +58,13 @@ export function openConnections(config: ResolvedRedisOptions, id: string): Layer
   // One Cluster client does both: ioredis keeps dedicated subscriber connections inside it
   // (one per shard with shardedSubscribers).
   const cluster = new Cluster(config.cluster.nodes as ConstructorParameters<typeof Cluster>[0], {
+    ...CLUSTER_DEFAULTS,
     ...config.cluster.options,
     enableOfflineQueue: false,
     shardedSubscribers: config.shardedPubSub,
     redisOptions: options('cluster', { autoResubscribe: true }),
   });
   return { command: cluster, subscriber: cluster };
-}
-
-/**
- * The one connection of a store (history, rate limits), named `name` (CLIENT LIST). It fails
- * fast while Redis is down (`enableOfflineQueue: false`), never resends a command whose reply was
- * lost, and reconnects on its own (its errors are swallowed: the store's operations see them).
- * `ready` resolves at the first connection. `defaults` come before `redisOptions`, which come
- * before the fail-fast settings.
- */
-export function openStoreConnection(url: string, name: string, redisOptions: RedisOptions | undefined, defaults: RedisOptions = {}): { redis: Redis; ready: Promise<void> } {
-  const redis = new Redis(url, {
-    connectionName: name,
-    disconnectTimeout: 100,
-    ...defaults,
-    ...redisOptions,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    autoResendUnfulfilledCommands: false,
-  });
-  redis.on('error', () => {});
-  const ready = new Promise<void>((resolve) => redis.once('ready', resolve));
-  return { redis, ready };
 }
 
 /**
@@ -89,10 +79,16 @@ export class BlockingPool {
   readonly #idle: Connection[] = [];
   #closed = false;
 
-  /** @param name - CLIENT SETNAME of the connections. */
+  /**
+   * @param name - CLIENT SETNAME of the connections.
+   * A cluster client takes a while to learn the slots, longer than a short `expiryMs`: the pool
+   * keeps one blocking connection open from the start there, so the first `receive()` is served
+   * at once.
+   */
   constructor(source: Connection, name: string) {
     this.#source = source;
     this.#name = name;
+    if (source instanceof Cluster) this.give(this.take());
   }
 
   /** An idle connection, or a new one. */
@@ -159,16 +155,21 @@ export async function closeConnection(connection: Connection): Promise<void> {
   if (connection.status !== 'end') connection.disconnect();
 }
 
-/** `host:port/db` of the configured Redis, without credentials, for messages. */
-export function describeTarget(config: ResolvedRedisOptions): string {
-  if (config.cluster !== undefined) {
-    const nodes = config.cluster.nodes.map((node) => (typeof node === 'object' ? `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}` : String(node)));
-    return `cluster(${nodes.join(',')})`;
-  }
-  try {
-    const parsed = new URL(config.url);
-    return `${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
-  } catch {
-    return 'the configured URL';
+/**
+ * Deletes every key matching `pattern` (SCAN + UNLINK, 1,000 at a time); on a cluster on every
+ * master, one key per UNLINK there (the keys of one node still span slots).
+ */
+export async function deleteKeys(connection: Connection, pattern: string): Promise<void> {
+  const cluster = connection instanceof Cluster;
+  const nodes: Redis[] = connection instanceof Cluster ? connection.nodes('master') : [connection];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      if (cluster) await Promise.all(keys.map((key) => node.unlink(key)));
+      else await node.unlink(...keys);
+    } while (cursor !== '0');
   }
 }

@@ -19,14 +19,12 @@
  * the missed entries); `position` one EVALSHA.
  */
 import { randomBytes } from 'node:crypto';
-import { ReplyError, type Redis, type RedisOptions } from 'ioredis';
-import { DEFAULT_LAYER_OPTIONS, validateGroupName, validateMessage, type LayerMessage } from '../channel-layer.js';
-import { LayerClosedError } from '../../errors.js';
-import { resolveHistoryOptions, type HistoryEvent, type HistoryRecovery, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions } from '../../history/history-store.js';
-import type { HistoryPosition } from '../../history/position.js';
-import { closeConnection, openStoreConnection, withTimeout } from './connections.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_URL } from './options.js';
-import { RedisUnavailableError } from './redis-unavailable-error.js';
+import { DEFAULT_LAYER_OPTIONS, validateGroupName, validateMessage, type LayerMessage } from '../layers/channel-layer.js';
+import { resolveHistoryOptions, type HistoryEvent, type HistoryRecovery, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions } from '../history/history-store.js';
+import type { HistoryPosition } from '../history/position.js';
+import { resolveConnectionOptions, type RedisConnectionOptions } from './connection-options.js';
+import type { Connection } from './connections.js';
+import { StoreConnection } from './store-connection.js';
 
 /** Millisecond clock of the Redis server, and the meta hash created when missing. */
 const PRELUDE = `
@@ -76,19 +74,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {epoch, top}
 `;
 
-/** Options for {@link RedisHistoryStore}. */
-export interface RedisHistoryStoreOptions extends HistoryStoreOptions {
-  /** Redis URL. Default `redis://127.0.0.1:6379/0`. */
-  url?: string;
-  /** Key prefix; processes sharing history use the same one. Default `switchboard:`. */
-  prefix?: string;
-  /** Extra ioredis options (TLS, password…). The store sets `enableOfflineQueue: false`. */
-  redisOptions?: RedisOptions;
-  /** How long an operation waits for the first connection. Default 10_000 ms. */
-  connectTimeoutMs?: number;
-}
+/**
+ * Options for {@link RedisHistoryStore}: the history window and the shared Redis connection
+ * options (`url`, `prefix`, `cluster`, `redisOptions`, `connectTimeoutMs` 10_000, `logger`).
+ */
+export interface RedisHistoryStoreOptions extends HistoryStoreOptions, RedisConnectionOptions {}
 
-type Scripted = Redis & {
+type Scripted = Connection & {
   sbHistoryAppend(meta: string, stream: string, epoch: string, metaTtlMs: number, maxEvents: number, ttlMs: number, json: string): Promise<[string, number]>;
   sbHistorySince(meta: string, stream: string, epoch: string, metaTtlMs: number, maxEvents: number, ttlMs: number, since: string, offset: number): Promise<[string, number, number, ...string[]]>;
   sbHistoryPosition(meta: string, stream: string, epoch: string, metaTtlMs: number): Promise<[string, number]>;
@@ -101,22 +93,21 @@ function newEpoch(): string {
 /** History in Redis streams, consistent across processes. */
 export class RedisHistoryStore implements HistoryStore {
   readonly options: ResolvedHistoryOptions;
+  readonly #connection: StoreConnection;
   readonly #redis: Scripted;
   readonly #prefix: string;
-  readonly #connectTimeoutMs: number;
-  readonly #ready: Promise<void>;
-  #closed = false;
 
-  /** @throws RangeError for bad window options or a non-positive `connectTimeoutMs`. */
+  /**
+   * @throws RangeError for bad window options, a bad prefix or a non-positive
+   *   `connectTimeoutMs`; TypeError for a bad URL, cluster or logger.
+   */
   constructor(options: RedisHistoryStoreOptions = {}) {
-    this.options = resolveHistoryOptions(options);
-    this.#prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    if (!(this.#connectTimeoutMs > 0)) throw new RangeError(`RedisHistoryStore option connectTimeoutMs must be positive, got ${this.#connectTimeoutMs}`);
-    // Fail fast during an outage (no unbounded queue) and never resend a lost append;
-    // operations meanwhile reject with RedisUnavailableError.
-    const { redis, ready } = openStoreConnection(options.url ?? DEFAULT_REDIS_URL, `${this.#prefix}history`, options.redisOptions);
-    this.#ready = ready;
+    const { url, prefix, cluster, redisOptions, connectTimeoutMs, logger, ...window } = options;
+    this.options = resolveHistoryOptions(window);
+    const config = resolveConnectionOptions({ url, prefix, cluster, redisOptions, connectTimeoutMs, logger }, 'RedisHistoryStore');
+    this.#prefix = config.prefix;
+    this.#connection = new StoreConnection(config, { component: 'RedisHistoryStore', role: 'history', meanwhile: 'history operations reject with RedisUnavailableError' });
+    const redis = this.#connection.redis;
     redis.defineCommand('sbHistoryAppend', { numberOfKeys: 2, lua: APPEND });
     redis.defineCommand('sbHistorySince', { numberOfKeys: 2, lua: SINCE });
     redis.defineCommand('sbHistoryPosition', { numberOfKeys: 2, lua: POSITION });
@@ -154,20 +145,11 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   async flush(): Promise<void> {
-    await this.#command('flush', this.#prefix, async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${this.#prefix}history:*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await this.#redis.unlink(...keys);
-      } while (cursor !== '0');
-    });
+    await this.#connection.deleteKeys(`history.flush(${JSON.stringify(this.#prefix)})`, 'history:*');
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await closeConnection(this.#redis);
+    await this.#connection.close();
   }
 
   #keys(group: string): [string, string] {
@@ -175,18 +157,8 @@ export class RedisHistoryStore implements HistoryStore {
     return [`${base}:meta`, `${base}:stream`];
   }
 
-  /** Waits for the first connection, runs `run`, maps connection failures to RedisUnavailableError. */
-  async #command<T>(op: string, group: string, run: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new LayerClosedError(`history.${op}(${JSON.stringify(group)}): the history store was closed`);
-    try {
-      if (this.#redis.status !== 'ready') {
-        await withTimeout(this.#ready, this.#connectTimeoutMs, () => new Error(`no connection within ${this.#connectTimeoutMs} ms`));
-      }
-      return await run();
-    } catch (err) {
-      if (err instanceof ReplyError) throw err; // a server-side error (a bug, WRONGTYPE): not an outage
-      if (this.#closed) throw new LayerClosedError(`history.${op}(${JSON.stringify(group)}): the history store was closed while waiting for Redis`);
-      throw new RedisUnavailableError(`history.${op}(${JSON.stringify(group)}): Redis is unreachable (${(err as Error).message})`, err);
-    }
+  /** Runs a command with the backend's outage policy (see `store-connection.ts`). */
+  #command<T>(op: string, group: string, run: () => Promise<T>): Promise<T> {
+    return this.#connection.run(`history.${op}(${JSON.stringify(group)})`, run);
   }
 }

@@ -15,12 +15,11 @@
  *
  * Cost: `consume` one EVALSHA; `reset` one DEL.
  */
-import type { Redis, RedisOptions } from 'ioredis';
-import { LayerClosedError } from '../../errors.js';
-import { checkRateLimitCost, RateLimiter, rateLimitResult, type AnyRateLimiter, type RateLimiterOptions, type RateLimitResult } from '../../middleware/rate-limit.js';
-import { closeConnection, openStoreConnection, withTimeout } from './connections.js';
-import { DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_URL, type RedisLayerLogger } from './options.js';
-import { RedisUnavailableError } from './redis-unavailable-error.js';
+import { LayerClosedError } from '../errors.js';
+import { checkRateLimitCost, RateLimiter, rateLimitResult, type AnyRateLimiter, type RateLimiterOptions, type RateLimitResult } from '../middleware/rate-limit.js';
+import { resolveConnectionOptions, type RedisConnectionOptions } from './connection-options.js';
+import type { Connection } from './connections.js';
+import { StoreConnection } from './store-connection.js';
 
 /**
  * KEYS = bucket; ARGV = limit, windowMs, cost, PEXPIRE ms. Returns {allowed (1|0), tokens left}
@@ -51,26 +50,22 @@ end
 return {allowed, string.format('%.17g', tokens)}
 `;
 
-/** Options of {@link RedisRateLimiter}: those of `RateLimiter` (`now` and `maxKeys` only apply to the fallback) plus Redis ones. */
-export interface RedisRateLimiterOptions extends RateLimiterOptions {
+/**
+ * Options of {@link RedisRateLimiter}: those of `RateLimiter` (`now` and `maxKeys` only apply to
+ * the fallback), `name`, and the shared Redis connection options (`url`, `prefix`, `cluster`,
+ * `redisOptions`, `connectTimeoutMs`, `logger`). Here `connectTimeoutMs` defaults to 2_000 ms (a
+ * call falls back after it) and `redisOptions.commandTimeout` to 1_000 ms (a hung Redis falls
+ * back rather than stalling logins).
+ */
+export interface RedisRateLimiterOptions extends RateLimiterOptions, RedisConnectionOptions {
   /** Which limit this is, part of every key (`login-ip`, `login-username`…): limiters sharing a prefix need distinct names. */
   name: string;
-  /** Redis URL. Default `redis://127.0.0.1:6379/0`. */
-  url?: string;
-  /** Key prefix; processes sharing a budget use the same one. Default `switchboard:`. */
-  prefix?: string;
-  /**
-   * Extra ioredis options (TLS, password…). The limiter sets `enableOfflineQueue: false` and
-   * defaults `commandTimeout` to 1000 ms (a hung Redis falls back rather than stalling logins).
-   */
-  redisOptions?: RedisOptions;
-  /** How long a call waits for the first connection before it falls back. Default 2000 ms. */
-  connectTimeoutMs?: number;
-  /** Gets one `error` line per outage and one `info` line per recovery. Default: none. */
-  logger?: RedisLayerLogger;
 }
 
-type Scripted = Redis & {
+/** Default {@link RedisRateLimiterOptions.connectTimeoutMs}: a log-in does not wait longer for Redis. */
+const LIMITER_CONNECT_TIMEOUT_MS = 2_000;
+
+type Scripted = Connection & {
   sbRateLimitConsume(key: string, limit: number, windowMs: number, cost: number, ttlMs: number): Promise<[number, string]>;
 };
 
@@ -91,39 +86,37 @@ export class RedisRateLimiter implements AnyRateLimiter {
   readonly name: string;
   readonly #ratePerMs: number;
   readonly #ttlMs: number;
+  readonly #connection: StoreConnection;
   readonly #redis: Scripted;
   readonly #keyPrefix: string;
   readonly #fallback: RateLimiter;
-  readonly #logger: RedisLayerLogger | undefined;
-  readonly #connectTimeoutMs: number;
-  readonly #ready: Promise<void>;
-  /** The one wait for the first connection (calls at start-up share it). */
-  #firstConnection: Promise<void> | undefined;
-  #firstConnectionSettled = false;
   #down = false;
-  #closed = false;
 
-  /** @throws RangeError for the options `RateLimiter` refuses, an empty `name` or a non-positive `connectTimeoutMs`. */
+  /**
+   * @throws RangeError for the options `RateLimiter` refuses, an empty `name`, a bad prefix or a
+   *   non-positive `connectTimeoutMs`; TypeError for a bad URL, cluster or logger.
+   */
   constructor(options: RedisRateLimiterOptions) {
     // Validates limit, windowMs and maxKeys.
     this.#fallback = new RateLimiter(options);
-    const { name, limit, windowMs } = options;
+    const { name, limit, windowMs, url, prefix, cluster, redisOptions, connectTimeoutMs, logger } = options;
     if (typeof name !== 'string' || name === '') throw new RangeError('RedisRateLimiter: name must be a non-empty string');
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
-    if (!(this.#connectTimeoutMs > 0)) throw new RangeError(`RedisRateLimiter: connectTimeoutMs must be positive; got ${this.#connectTimeoutMs}`);
+    const config = resolveConnectionOptions({ url, prefix, cluster, redisOptions, connectTimeoutMs, logger }, 'RedisRateLimiter', LIMITER_CONNECT_TIMEOUT_MS);
     this.name = name;
     this.limit = limit;
     this.windowMs = windowMs;
     this.#ratePerMs = limit / windowMs;
     this.#ttlMs = Math.max(1, Math.ceil(windowMs));
-    this.#logger = options.logger;
-    const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-    this.#keyPrefix = `${prefix}ratelimit:${name}:`;
-    // Calls during an outage use the in-process fallback.
-    const { redis, ready } = openStoreConnection(options.url ?? DEFAULT_REDIS_URL, `${prefix}ratelimit:${name}`, options.redisOptions, { commandTimeout: 1_000 });
-    this.#ready = ready;
-    redis.defineCommand('sbRateLimitConsume', { numberOfKeys: 1, lua: CONSUME });
-    this.#redis = redis as Scripted;
+    this.#keyPrefix = `${config.prefix}ratelimit:${name}:`;
+    this.#connection = new StoreConnection(config, {
+      component: `RedisRateLimiter(${name})`,
+      role: `ratelimit:${name}`,
+      meanwhile: 'using per-process limits',
+      restored: 'limits are shared again',
+      defaults: { commandTimeout: 1_000 },
+    });
+    this.#connection.redis.defineCommand('sbRateLimitConsume', { numberOfKeys: 1, lua: CONSUME });
+    this.#redis = this.#connection.redis as Scripted;
   }
 
   /**
@@ -149,43 +142,27 @@ export class RedisRateLimiter implements AnyRateLimiter {
 
   /** Closes the Redis connection. Safe to call more than once. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
     this.#fallback.clear();
-    await closeConnection(this.#redis);
+    await this.#connection.close();
   }
 
-  /** Runs `run` on Redis; `undefined` (and one log line per outage) when Redis does not answer. */
+  /**
+   * Runs `run` on Redis; `undefined` when Redis does not answer (the outage is logged once by the
+   * connection). Any failure but `close()` falls back: a rate limiter that throws would lock
+   * every user out of the form it guards.
+   */
   async #command<T>(op: string, key: string, run: () => Promise<T>): Promise<T | undefined> {
-    if (this.#closed) throw new LayerClosedError(`RedisRateLimiter(${this.name}).${op}(${JSON.stringify(key)}): the limiter was closed`);
     try {
-      if (this.#redis.status !== 'ready') {
-        // Only the first connection is worth waiting for (once); after that, fall back at once.
-        if (this.#firstConnectionSettled) throw new Error(`connection ${this.#redis.status}`);
-        this.#firstConnection ??= withTimeout(this.#ready, this.#connectTimeoutMs, () => new Error(`no connection within ${this.#connectTimeoutMs} ms`)).finally(() => {
-          this.#firstConnectionSettled = true;
-        });
-        await this.#firstConnection;
+      const result = await this.#connection.run(`RedisRateLimiter(${this.name}).${op}(${JSON.stringify(key)})`, run);
+      if (this.#down) {
+        this.#down = false;
+        this.#fallback.clear(); // shared limits again: forget the per-process buckets
       }
-      const result = await run();
-      if (this.#down) this.#recovered();
       return result;
     } catch (err) {
-      if (this.#closed) throw new LayerClosedError(`RedisRateLimiter(${this.name}).${op}(${JSON.stringify(key)}): the limiter was closed while waiting for Redis`);
-      // Any failure (unreachable, timeout, LOADING, READONLY…) falls back: a rate limiter that
-      // throws would lock every user out of the form it guards.
-      if (!this.#down) {
-        this.#down = true;
-        const error = new RedisUnavailableError(`RedisRateLimiter(${this.name}).${op}: Redis failed (${(err as Error).message}); using per-process limits until it answers`, err);
-        this.#logger?.error({ err: error, limiter: this.name }, error.message);
-      }
+      if (err instanceof LayerClosedError) throw err;
+      this.#down = true;
       return undefined;
     }
-  }
-
-  #recovered(): void {
-    this.#down = false;
-    this.#fallback.clear();
-    this.#logger?.info?.({ limiter: this.name }, `RedisRateLimiter(${this.name}): Redis answers again; limits are shared again`);
   }
 }

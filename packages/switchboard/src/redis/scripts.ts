@@ -69,6 +69,21 @@ end
 return {processes, queued, full, expired}
 `;
 
+/**
+ * KEYS[1] = zset of the group's named-channel members; ARGV = pub/sub channel, frame, now.
+ * The PUBLISH of {@link GROUP_SEND}, returning the live named members instead of pushing to
+ * them, for a layer whose named channels have capacities of their own (`channelCapacity`): the
+ * caller pushes with each member's capacity. Returns `{processes, member...}`.
+ */
+const GROUP_SEND_LIST = `
+local processes = redis.call('PUBLISH', ARGV[1], ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {processes} end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[3]))
+local out = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.insert(out, 1, processes)
+return out
+`;
+
 /** KEYS[1] = group zset; ARGV = now. Removes expired members, returns the live count. */
 const GROUP_SIZE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -90,6 +105,8 @@ export interface LayerScripts {
     expiryMs: number,
     listKeyPrefix: string,
   ): Promise<[number, number, number, number]>;
+  /** One PUBLISH; resolves `[processes, ...live named members]` (see `GROUP_SEND_LIST`). */
+  groupSendList(namedKey: string, pubsubChannel: string, frame: Frame, now: number): Promise<[number, ...string[]]>;
   /** Live members of a group zset (expired ones removed first). */
   groupSize(groupKey: string, now: number): Promise<number>;
 }
@@ -101,7 +118,8 @@ export function defineScripts(connection: Redis | Cluster): LayerScripts {
   connection.defineCommand('sbPush', { numberOfKeys: 1, lua: PUSH });
   connection.defineCommand('sbGroupSend', { numberOfKeys: 1, lua: GROUP_SEND });
   connection.defineCommand('sbGroupSize', { numberOfKeys: 1, lua: GROUP_SIZE });
-  const commands = connection as unknown as Record<'sbPush' | 'sbGroupSend' | 'sbGroupSize', ScriptFn>;
+  connection.defineCommand('sbGroupSendList', { numberOfKeys: 1, lua: GROUP_SEND_LIST });
+  const commands = connection as unknown as Record<'sbPush' | 'sbGroupSend' | 'sbGroupSize' | 'sbGroupSendList', ScriptFn>;
   return {
     push: (listKey, now, capacity, expiryMs, item) =>
       commands.sbPush.call(connection, listKey, now, capacity, expiryMs, item) as Promise<[number, number]>,
@@ -109,6 +127,8 @@ export function defineScripts(connection: Redis | Cluster): LayerScripts {
       commands.sbGroupSend.call(connection, namedKey, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix) as Promise<
         [number, number, number, number]
       >,
+    groupSendList: (namedKey, pubsubChannel, frame, now) =>
+      commands.sbGroupSendList.call(connection, namedKey, pubsubChannel, frame, now) as Promise<[number, ...string[]]>,
     groupSize: (groupKey, now) => commands.sbGroupSize.call(connection, groupKey, now) as Promise<number>,
   };
 }

@@ -6,8 +6,9 @@
  * ends every pump at once.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { LayerClosedError } from '../../errors.js';
-import type { ChannelReceiver, LayerMessage } from '../channel-layer.js';
+import { LayerClosedError } from '../errors.js';
+import type { ChannelReceiver, LayerMessage } from '../layers/channel-layer.js';
+import { waitInLine, type Waiter } from '../layers/waiters.js';
 
 /** How long one BLPOP blocks before the pump re-checks whether anyone still waits. */
 const BLOCK_SECONDS = 2;
@@ -38,11 +39,6 @@ export interface NamedChannelHost<C extends BlockingConnection> {
   returnConnection(connection: C): void;
 }
 
-interface Waiter {
-  resolve(message: LayerMessage): void;
-  reject(error: Error): void;
-}
-
 interface NamedState {
   waiters: Waiter[];
   receiver: ChannelReceiver | undefined;
@@ -58,10 +54,15 @@ export class NamedChannels<C extends BlockingConnection> {
     this.#host = host;
   }
 
-  /** Resolves with the next live message of `channel` (FIFO among this layer's waiters). */
-  receive(channel: string): Promise<LayerMessage> {
+  /**
+   * Resolves with the next live message of `channel` (FIFO among this layer's waiters). When
+   * `signal` aborts, the waiter leaves the line; an item its BLPOP pops afterwards goes to the
+   * next waiter, or back to the head of the list (nothing is lost).
+   */
+  receive(channel: string, signal?: AbortSignal): Promise<LayerMessage> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const state = this.#stateFor(channel);
-    const promise = new Promise<LayerMessage>((resolve, reject) => state.waiters.push({ resolve, reject }));
+    const promise = waitInLine(state.waiters, signal);
     this.#pump(channel, state);
     return promise;
   }

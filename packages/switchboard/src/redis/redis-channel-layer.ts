@@ -8,38 +8,47 @@
  * | name | type | what |
  * |---|---|---|
  * | `g:<group>` | pub/sub channel | one PUBLISH per `groupSend`; each process with a local member is subscribed once |
- * | `inbox:<layer id>` | pub/sub channel | direct `send` to a process-local channel of that layer, and group add/discard notices |
+ * | `inbox:<layer id>` | pub/sub channel | direct `send` to a process-local channel of that layer, group add/discard requests and acks |
+ * | `flush` | pub/sub channel | flush notices: every layer of the prefix clears its state and acks |
  * | `q:<channel>` | list of `<deadline>:<frame>` | a named (worker) channel's queue, PEXPIREd `expiryMs` after the last push |
  * | `group:<group>` | sorted set, score = expiry (ms) | every member (for `groupSize`, presence, dead-process expiry) |
  * | `group-named:<group>` | sorted set, score = expiry (ms) | the members that are named channels (they get list pushes) |
  */
 import { randomBytes } from 'node:crypto';
-import { Cluster, type Redis } from 'ioredis';
-import { ChannelFullError, InvalidChannelNameError, LayerClosedError } from '../../errors.js';
+import { ChannelFullError, InvalidChannelNameError, LayerClosedError } from '../errors.js';
 import {
+  channelCapacityFor,
   isProcessLocalChannel,
+  receiveSignal,
   validateChannelName,
+  validateChannelPrefix,
   validateGroupName,
   validateMessage,
   type ChannelLayer,
   type ChannelLayerCapabilities,
-  type ChannelLayerOptions,
   type ChannelLayerStats,
   type ChannelReceiver,
   type GroupSendResult,
   type LayerEventListener,
   type LayerMessage,
-} from '../channel-layer.js';
-import { createCodec, InboxKind, type Frame, type FrameCodec } from './codec.js';
-import { BlockingPool, closeConnection, describeTarget, openConnections, withTimeout, type Connection } from './connections.js';
+  type ReceiveOptions,
+  type ResolvedLayerOptions,
+} from '../layers/channel-layer.js';
+import { LayerEvents } from '../layers/layer-events.js';
+import { LocalCore } from '../layers/local-core.js';
+import { RateLimitedWarnings } from '../rate-limited-warnings.js';
+import { createCodec, InboxKind, type FrameCodec } from './codec.js';
+import { BlockingPool, closeConnection, deleteKeys, openConnections, withTimeout, type Connection } from './connections.js';
+import { GroupPublisher } from './group-publisher.js';
+import { CONFIRM_TIMEOUT_MS, LayerGroups } from './layer-groups.js';
 import { InboundFrames } from './inbound.js';
+import { InboxRequests } from './inbox-requests.js';
 import { channelOwner, LAYER_ID_CHARS, LayerKeys } from './keys.js';
-import { LocalRegistry } from './local-registry.js';
+import { LayerSession } from './layer-session.js';
+import { MembershipSync } from './membership-sync.js';
 import { RedisMemberships } from './memberships.js';
 import { NamedChannels } from './named-channels.js';
-import { resolveRedisOptions, type RedisChannelLayerOptions, type ResolvedRedisOptions } from './options.js';
-import { OutageMonitor } from './outage-monitor.js';
-import { RateLimitedWarnings } from '../../rate-limited-warnings.js';
+import { resolveRedisOptions, type RedisChannelLayerOptions } from './options.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 import { defineScripts, type LayerScripts } from './scripts.js';
 import { Subscriptions } from './subscriptions.js';
@@ -62,9 +71,6 @@ export interface RedisChannelLayerStats extends ChannelLayerStats {
 
 /** Longest `newChannel` prefix that still leaves room for `.` + the layer id within 99 characters. */
 const MAX_PREFIX_CHARS = 99 - 1 - LAYER_ID_CHARS;
-/** The membership refresh runs every `groupExpiryMs / 4`, within these bounds. */
-const MIN_REFRESH_MS = 10;
-const MAX_REFRESH_MS = 60_000;
 /** `fromUrl` gives Redis this long to answer. */
 const FROM_URL_TIMEOUT_MS = 3_000;
 
@@ -83,9 +89,15 @@ const FROM_URL_TIMEOUT_MS = 3_000;
  *   other processes are counted in *their* `stats.groupSendDrops`).
  * - **send** to a process-local channel of this layer is delivered directly (throws
  *   {@link ChannelFullError} when full); to another process's channel it is one PUBLISH to that
- *   process's inbox (a full channel over there drops the message and counts it in that process's
- *   `stats.inboxDrops`); to a named channel (no `!`) it is an atomic capacity-checked push to a
- *   Redis list (Lua), consumed by `receive()` (BLPOP) in any process.
+ *   process's inbox, which resolves once published: a full channel over there drops the message
+ *   and counts it in that process's `stats.inboxDrops` (docs/channel-layer-spec.md §10: knowing
+ *   would take a reply from the owner, a second round trip on every send); to a named channel
+ *   (no `!`) it is an atomic capacity-checked push to a Redis list (Lua), consumed by
+ *   `receive()` (BLPOP) in any process.
+ * - **groupAdd / groupDiscard of another process's channel** write Redis, then ask the owner
+ *   through its inbox and resolve when it confirms (it has subscribed / dropped the member), so a
+ *   `groupSend` right after reaches / skips the member, as channels_redis does. **flush** tells
+ *   every process of the prefix the same way and waits for them before it deletes the keys.
  * - **Membership** is local (for the fan-out) and in Redis (`group:<group>`, score = expiry), so
  *   `groupSize` counts members of every process. One `unref()`ed timer re-ZADDs the memberships
  *   of channels with an attached receiver every `groupExpiryMs / 4` (at most 60 s); memberships
@@ -105,7 +117,6 @@ const FROM_URL_TIMEOUT_MS = 3_000;
  *
  * Connections: one command connection, one subscriber connection, and one blocking connection
  * per named channel being received (pooled). `close()` closes them all.
-
  *
  * Cost model (`bench/redis-publish-cost.ts`, 2-core dev box, Redis 7.0): the groupSend script
  * costs Redis about 3.8 µs of CPU per call (a bare PUBLISH: 0.2 µs, plus request handling for
@@ -139,85 +150,86 @@ export class RedisChannelLayer implements ChannelLayer {
     outages: 0,
   };
   /** The effective common options (frozen), defaults filled in. */
-  readonly options: Required<ChannelLayerOptions>;
+  readonly options: ResolvedLayerOptions;
   /** This layer's id: 12 base64url characters, the process part of its channel names. */
   readonly id: string = randomId();
   /** The Redis key prefix. */
   readonly prefix: string;
 
-  readonly #config: ResolvedRedisOptions;
   readonly #codec: FrameCodec;
   readonly #keys: LayerKeys;
   readonly #cmd: Connection;
   readonly #sub: Connection;
   readonly #scripts: LayerScripts;
-  readonly #local: LocalRegistry;
+  readonly #publisher: GroupPublisher;
+  readonly #local: LocalCore;
   readonly #named: NamedChannels<Connection>;
   readonly #blocking: BlockingPool;
   readonly #subscriptions: Subscriptions;
   readonly #memberships: RedisMemberships;
+  readonly #sync: MembershipSync;
   readonly #inbound: InboundFrames;
-  /** Named channel → group → membership deadline, for the memberships this layer added. */
-  readonly #namedMemberships = new Map<string, Map<string, number>>();
-  readonly #monitor: OutageMonitor;
+  readonly #requests = new InboxRequests();
+  readonly #session: LayerSession;
   readonly #warnings: RateLimitedWarnings;
-  readonly #listeners = new Set<LayerEventListener>();
-  readonly #started: Promise<void>;
-  #resolveStarted!: () => void;
-  #rejectStarted!: (err: Error) => void;
-  #isStarted = false;
-  #starting = false;
-  #refreshTimer: NodeJS.Timeout | undefined;
-  #recoverEpoch = 0;
+  readonly #events = new LayerEvents();
+  readonly #groups: LayerGroups;
   #closed = false;
 
   /**
    * Creates the layer and starts connecting (operations wait for the first connection, up to
    * `connectTimeoutMs`). Prefer {@link RedisChannelLayer.fromUrl}, which also checks that Redis
    * answers.
-   * @param options - the common options (`capacity` 100 messages, `expiryMs` 60_000,
-   *   `groupExpiryMs` 86_400_000, `maxMessageBytes` 1_048_576) plus `url`
-   *   (`redis://127.0.0.1:6379/0`), `prefix` (`'switchboard:'`), `serializer` (`'json'`),
-   *   `cluster`, `shardedPubSub` (`false`), `redisOptions`, `connectTimeoutMs` (10_000), `logger`;
-   *   see {@link RedisChannelLayerOptions}.
-   * @throws RangeError / TypeError for a bad option, before any connection is opened.
+   * @param options - the common options (`capacity` 100 messages, `channelCapacity`, `expiryMs`
+   *   60_000, `groupExpiryMs` 86_400_000, `maxMessageBytes` 1_048_576), the connection options
+   *   (`url` `redis://127.0.0.1:6379/0`, `prefix` `'switchboard:'`, `cluster`, `redisOptions`,
+   *   `connectTimeoutMs` 10_000, `logger`) and `serializer` (`'json'`), `shardedPubSub`
+   *   (`false`); see {@link RedisChannelLayerOptions}.
+   * @throws TypeError for an unknown option or a wrong type, RangeError for a value out of range,
+   *   before any connection is opened.
    */
   constructor(options: RedisChannelLayerOptions = {}) {
     const config = resolveRedisOptions(options);
-    this.#config = config;
-    this.options = Object.freeze({ ...config.layer });
+    this.options = config.layer;
     this.prefix = config.prefix;
     this.#codec = createCodec(config.serializer);
     this.#keys = new LayerKeys(config.prefix);
     this.#warnings = new RateLimitedWarnings(config.logger);
-    this.#started = new Promise<void>((resolve, reject) => {
-      this.#resolveStarted = resolve;
-      this.#rejectStarted = reject;
-    });
-    this.#started.catch(() => {});
-    this.#local = new LocalRegistry(config.layer, this.stats, {
+    this.#local = new LocalCore({
+      capacityFor: (channel) => channelCapacityFor(this.options, channel),
+      expiryMs: config.layer.expiryMs,
+      stats: this.stats,
+      logger: config.logger,
       groupCreated: (group) => this.#subscriptions.add(this.#keys.groupChannel(group)),
       groupEmptied: (group) => this.#subscriptions.remove(this.#keys.groupChannel(group)),
-    }, config.logger);
-    this.#monitor = new OutageMonitor(config.logger, describeTarget(config), {
-      ready: () => this.#onConnectionReady(),
+    });
+    const connections = openConnections(config, this.id);
+    const { command, subscriber } = connections;
+    this.#cmd = command;
+    this.#sub = subscriber;
+    this.#session = new LayerSession(config, connections, {
+      start: () => this.#subscriptions.subscribe([this.#keys.inbox(this.id), this.#keys.flushChannel]),
+      restore: () => this.#groups.restore(),
+      restored: () => this.#events.emit(Object.freeze({ type: 'layer.reconnected' }), (err) =>
+        this.#warnings.warn('listener', 1, { err: String(err) }, 'an onLayerEvent listener threw; listeners must not throw')),
       down: () => {
         this.stats.outages++;
       },
-    });
-    const { command, subscriber } = openConnections(config, this.id);
-    this.#cmd = command;
-    this.#sub = subscriber;
-    if (command === subscriber) {
-      this.#monitor.watch('cluster', command);
-    } else {
-      this.#monitor.watch('command', command);
-      this.#monitor.watch('subscriber', subscriber);
-    }
+      isClosed: () => this.#closed,
+    }, this.#warnings);
     this.#scripts = defineScripts(command);
-    const onError = (op: string, err: Error): void => this.#commandFailed(op, err);
+    this.#publisher = new GroupPublisher(command, this.#scripts, this.#keys, this.#codec, config.layer, config.shardedPubSub);
+    const onError = (op: string, err: Error): void => this.#session.failed(op, err);
     this.#subscriptions = new Subscriptions(subscriber, config.shardedPubSub, onError);
     this.#memberships = new RedisMemberships(command, config.layer.groupExpiryMs, onError);
+    this.#sync = new MembershipSync({
+      local: this.#local,
+      memberships: this.#memberships,
+      keys: this.#keys,
+      groupExpiryMs: config.layer.groupExpiryMs,
+      isUp: () => !this.#session.degraded,
+      failed: onError,
+    });
     this.#blocking = new BlockingPool(command, `${config.prefix}${this.id}:block`);
     this.#inbound = new InboundFrames({
       id: this.id,
@@ -227,7 +239,13 @@ export class RedisChannelLayer implements ChannelLayer {
       stats: this.stats,
       warnings: this.#warnings,
       groupExpiryMs: config.layer.groupExpiryMs,
-      membershipAdded: () => this.#startRefresh(),
+      membershipAdded: () => this.#sync.start(),
+      subscribing: (group) => this.#subscriptions.pending(this.#keys.groupChannel(group)),
+      confirm: (origin, requestId) => {
+        this.#publisher.publish(this.#keys.inbox(origin), this.#codec.requestFrame(this.id, InboxKind.Ack, requestId)).catch((err: Error) => onError('confirm', err));
+      },
+      acked: (requestId) => this.#requests.ack(requestId),
+      flushed: () => this.#groups.clearLocal(),
     });
     this.#named = new NamedChannels<Connection>({
       isClosed: () => this.#closed,
@@ -244,6 +262,24 @@ export class RedisChannelLayer implements ChannelLayer {
       takeConnection: () => this.#blocking.take(),
       returnConnection: (connection) => this.#blocking.give(connection),
     });
+    this.#groups = new LayerGroups({
+      id: this.id,
+      prefix: config.prefix,
+      groupExpiryMs: config.layer.groupExpiryMs,
+      unreliableReplies: config.cluster !== undefined && !config.shardedPubSub,
+      cmd: command,
+      codec: this.#codec,
+      keys: this.#keys,
+      local: this.#local,
+      named: this.#named,
+      memberships: this.#memberships,
+      sync: this.#sync,
+      subscriptions: this.#subscriptions,
+      publisher: this.#publisher,
+      requests: this.#requests,
+      session: this.#session,
+      clearWarnings: () => this.#warnings.clear(),
+    });
     subscriber.on(config.shardedPubSub ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, frame: Buffer) => {
       if (this.#closed) return;
       try {
@@ -253,7 +289,7 @@ export class RedisChannelLayer implements ChannelLayer {
         this.#warnings.warn('receiver', 1, { err: String(err) }, `a channel receiver threw while handling a message from Redis; receivers must not throw: ${String(err)}`);
       }
     });
-    this.#onConnectionReady();
+    this.#session.begin();
   }
 
   /**
@@ -267,7 +303,7 @@ export class RedisChannelLayer implements ChannelLayer {
   static async fromUrl(url: string, options: Omit<RedisChannelLayerOptions, 'url'> = {}): Promise<RedisChannelLayer> {
     const layer = new RedisChannelLayer({ ...options, url });
     try {
-      await layer.#whenStarted(FROM_URL_TIMEOUT_MS);
+      await layer.#session.whenStarted(FROM_URL_TIMEOUT_MS);
       await withTimeout(layer.#cmd.ping(), FROM_URL_TIMEOUT_MS, () => new RedisUnavailableError(`no PONG from Redis within ${FROM_URL_TIMEOUT_MS} ms`));
       return layer;
     } catch (err) {
@@ -279,7 +315,7 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** Whether the layer's Redis connections are all up right now (started, no outage). */
   get connected(): boolean {
-    return this.#isStarted && !this.#closed && this.#monitor.allUp();
+    return !this.#closed && this.#session.connected;
   }
 
   /**
@@ -292,14 +328,8 @@ export class RedisChannelLayer implements ChannelLayer {
    */
   async newChannel(prefix = 'specific'): Promise<string> {
     this.#assertOpen();
-    validateChannelName(prefix, 'newChannel');
-    if (prefix.includes('!')) {
-      throw new InvalidChannelNameError(`newChannel(${JSON.stringify(prefix)}): the prefix must not contain "!"; the layer adds the process-local part itself`);
-    }
-    if (prefix.length > MAX_PREFIX_CHARS) {
-      throw new InvalidChannelNameError(`newChannel("${prefix.slice(0, 20)}…"): the prefix is ${prefix.length} characters; the limit is ${MAX_PREFIX_CHARS}`);
-    }
-    if (!this.#isStarted) await this.#whenStarted();
+    validateChannelPrefix(prefix, MAX_PREFIX_CHARS);
+    await this.#started();
     return `${prefix}.${this.id}!${randomId()}`;
   }
 
@@ -308,7 +338,8 @@ export class RedisChannelLayer implements ChannelLayer {
    * handed over at once, in order. For a named channel, the layer starts consuming its Redis list
    * (competing with the other consumers of that channel, as workers do); a message the receiver
    * refuses is dropped and counted in `stats.inboxDrops`. Attaching again replaces the receiver.
-   * @throws {@link InvalidChannelNameError}; {@link LayerClosedError}; TypeError for a non-function.
+   * @throws {@link InvalidChannelNameError}, also for another process's channel (only its owner
+   *   gets its messages); {@link LayerClosedError}; TypeError for a non-function.
    */
   attach(channel: string, receiver: ChannelReceiver): void {
     this.#assertOpen();
@@ -316,15 +347,17 @@ export class RedisChannelLayer implements ChannelLayer {
     if (typeof receiver !== 'function') {
       throw new TypeError(`attach(${JSON.stringify(channel)}): the receiver must be a function (message) => boolean`);
     }
-    if (isProcessLocalChannel(channel)) this.#local.attach(channel, receiver);
-    else this.#named.attach(channel, receiver);
+    if (!isProcessLocalChannel(channel)) return this.#named.attach(channel, receiver);
+    this.#assertOwn('attach', channel);
+    this.#local.attach(channel, receiver);
   }
 
   /**
    * Sends `message` to one channel (see the class documentation for the three routes). The
    * message is frozen (top level) and, for a channel of this process, not copied.
    * @throws {@link InvalidChannelNameError}, {@link InvalidMessageError}, {@link MessageTooLargeError}.
-   * @throws {@link ChannelFullError} when a channel of this process or a named channel is full.
+   * @throws {@link ChannelFullError} when a channel of this process or a named channel is full
+   *   (not for another process's channel: see the class documentation).
    * @throws {@link RedisUnavailableError} when the message has to go through Redis and Redis is
    *   down; {@link LayerClosedError} after close.
    */
@@ -333,33 +366,30 @@ export class RedisChannelLayer implements ChannelLayer {
     validateChannelName(channel, 'send');
     const json = validateMessage(message, this.options.maxMessageBytes, 'send');
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
+    const capacity = channelCapacityFor(this.options, channel);
+    const full = (): ChannelFullError =>
+      new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${capacity} messages${isProcessLocalChannel(channel) ? ", or its receiver's backlog is at capacity" : ''}); message of type ${JSON.stringify(event.type)} not delivered`);
+    const what = `send(${JSON.stringify(channel)})`;
     if (isProcessLocalChannel(channel)) {
       const owner = channelOwner(channel, this.id);
       if (owner === undefined) {
-        if (!this.#local.deliver(channel, event)) {
-          throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${this.options.capacity} messages, or its receiver's backlog is at capacity); message of type ${JSON.stringify(event.type)} not delivered`);
-        }
+        if (!this.#local.deliver(channel, event)) throw full();
         this.stats.messagesSent++;
         return;
       }
-      if (!this.#isStarted) await this.#whenStarted();
-      const frame = this.#codec.inboxFrame(this.id, InboxKind.Message, channel, event, json);
-      const reached = await this.#command('send', channel, () => this.#publish(this.#keys.inbox(owner), frame));
+      await this.#started();
+      const reached = await this.#session.command(what, () => this.#publisher.publish(this.#keys.inbox(owner), this.#codec.inboxFrame(this.id, channel, json)));
       this.stats.publishes++;
       if (reached === 0) this.stats.undeliverable++;
       this.stats.messagesSent++;
       return;
     }
-    if (!this.#isStarted) await this.#whenStarted();
+    await this.#started();
     const now = Date.now();
     const item = this.#codec.listItem(now + this.options.expiryMs, this.#codec.messageFrame(this.id, event, json));
-    const [queued, expired] = await this.#command('send', channel, () =>
-      this.#scripts.push(this.#keys.queueKey(channel), now, this.options.capacity, this.options.expiryMs, item),
-    );
+    const [queued, expired] = await this.#session.command(what, () => this.#scripts.push(this.#keys.queueKey(channel), now, capacity, this.options.expiryMs, item));
     this.stats.messagesExpired += expired;
-    if (queued !== 1) {
-      throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${this.options.capacity} messages); message of type ${JSON.stringify(event.type)} not delivered`);
-    }
+    if (queued !== 1) throw full();
     this.stats.messagesSent++;
   }
 
@@ -368,81 +398,58 @@ export class RedisChannelLayer implements ChannelLayer {
    * list (BLPOP on a pooled blocking connection; expired items are dropped and counted); for a
    * channel of this process, its local queue. Several waiters are served in call order. While
    * Redis is down the call keeps waiting.
-   * @throws {@link InvalidChannelNameError}; {@link LayerClosedError} after close, or when the
-   *   layer closes while waiting.
+   * @param options - `signal`: gives up the wait (rejects with its reason; nothing is taken: an
+   *   item popped afterwards goes to the next waiter or back to the head of the list).
+   * @throws {@link InvalidChannelNameError}, also at once for another process's channel
+   *   (channels_redis refuses it too); {@link LayerClosedError} after close, or when the layer
+   *   closes while waiting; TypeError for a `signal` that is not an `AbortSignal`.
    */
-  async receive(channel: string): Promise<LayerMessage> {
+  async receive(channel: string, options?: ReceiveOptions): Promise<LayerMessage> {
     this.#assertOpen();
     validateChannelName(channel, 'receive');
-    if (isProcessLocalChannel(channel)) return this.#local.receive(channel);
-    return this.#named.receive(channel);
+    const signal = receiveSignal(channel, options);
+    if (!isProcessLocalChannel(channel)) return this.#named.receive(channel, signal);
+    this.#assertOwn('receive', channel);
+    return this.#local.receive(channel, signal);
   }
 
   /**
    * Adds `channel` to `group`, or refreshes its membership so it expires `groupExpiryMs` from now.
    * For a channel of this process, the first local member of a group makes the process SUBSCRIBE
-   * to `g:<group>`; the call resolves once the subscription is confirmed, so a `groupSend` from
-   * any process right after reaches it. A channel of another process is added in Redis and its
-   * owner is told through its inbox (it subscribes shortly after this resolves). During an
-   * outage the local part is done and the rest is replayed on reconnect.
+   * to `g:<group>`; the call resolves once the subscription is confirmed. For a channel of
+   * another process, the membership is written to Redis and the owner asked through its inbox;
+   * the call resolves once it confirms it has subscribed (or at once when no process owns the
+   * channel any more). Either way a `groupSend` from any process right after reaches it. During
+   * an outage the local part is done and the rest is replayed on reconnect.
    * @throws {@link InvalidGroupNameError}, {@link InvalidChannelNameError}; {@link LayerClosedError};
-   *   {@link RedisUnavailableError} for another process's channel while Redis is down.
+   *   {@link RedisUnavailableError} for another process's channel while Redis is down, or when
+   *   its owner does not confirm within 5 s ({@link CONFIRM_TIMEOUT_MS}).
    */
   async groupAdd(group: string, channel: string): Promise<void> {
     this.#assertOpen();
     validateGroupName(group, 'groupAdd');
     validateChannelName(channel, 'groupAdd');
-    if (!this.#isStarted) await this.#whenStarted();
+    await this.#started();
     this.#assertOpen();
-    const deadline = Date.now() + this.options.groupExpiryMs;
-    const groupKey = this.#keys.groupKey(group);
-    if (isProcessLocalChannel(channel)) {
-      const owner = channelOwner(channel, this.id);
-      if (owner === undefined) {
-        this.#local.addMember(group, channel, deadline);
-        this.#startRefresh();
-        await Promise.all([this.#subscriptions.pending(this.#keys.groupChannel(group)), this.#memberships.add(groupKey, deadline, channel)]);
-        return;
-      }
-      await this.#command('groupAdd', channel, () => this.#memberships.addMany(groupKey, [[deadline, channel]]));
-      await this.#command('groupAdd', channel, () => this.#publish(this.#keys.inbox(owner), this.#codec.inboxFrame(this.id, InboxKind.GroupAdd, channel, group)));
-      return;
-    }
-    let groups = this.#namedMemberships.get(channel);
-    if (groups === undefined) this.#namedMemberships.set(channel, (groups = new Map()));
-    groups.set(group, deadline);
-    await Promise.all([this.#memberships.add(groupKey, deadline, channel), this.#memberships.add(this.#keys.namedGroupKey(group), deadline, channel)]);
+    await this.#groups.add(group, channel);
   }
 
   /**
    * Removes `channel` from `group`; no error when it was not a member. The last local member
-   * leaving makes this process UNSUBSCRIBE from the group. During an outage the Redis part is
-   * replayed on reconnect.
+   * leaving makes this process UNSUBSCRIBE from the group. For another process's channel the
+   * call resolves once the owner confirms it dropped the member. During an outage the Redis part
+   * is replayed on reconnect.
    * @throws {@link InvalidGroupNameError}, {@link InvalidChannelNameError}; {@link LayerClosedError};
-   *   {@link RedisUnavailableError} for another process's channel while Redis is down.
+   *   {@link RedisUnavailableError} for another process's channel while Redis is down, or when
+   *   its owner does not confirm within 5 s.
    */
   async groupDiscard(group: string, channel: string): Promise<void> {
     this.#assertOpen();
     validateGroupName(group, 'groupDiscard');
     validateChannelName(channel, 'groupDiscard');
-    if (!this.#isStarted) await this.#whenStarted();
+    await this.#started();
     this.#assertOpen();
-    const groupKey = this.#keys.groupKey(group);
-    if (isProcessLocalChannel(channel)) {
-      const owner = channelOwner(channel, this.id);
-      if (owner === undefined) {
-        this.#local.removeMember(group, channel);
-        await this.#memberships.remove([[groupKey, [channel]]]);
-        return;
-      }
-      await this.#command('groupDiscard', channel, () => this.#cmd.zrem(groupKey, channel));
-      await this.#command('groupDiscard', channel, () => this.#publish(this.#keys.inbox(owner), this.#codec.inboxFrame(this.id, InboxKind.GroupDiscard, channel, group)));
-      return;
-    }
-    const groups = this.#namedMemberships.get(channel);
-    groups?.delete(group);
-    if (groups?.size === 0) this.#namedMemberships.delete(channel);
-    await this.#memberships.remove([[groupKey, [channel]], [this.#keys.namedGroupKey(group), [channel]]]);
+    await this.#groups.discard(group, channel);
   }
 
   /**
@@ -464,17 +471,17 @@ export class RedisChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateGroupName(group, 'groupSend');
     const json = validateMessage(message, this.options.maxMessageBytes, 'groupSend');
-    if (!this.#isStarted) await this.#whenStarted();
+    await this.#started();
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
     this.stats.messagesSent++;
     const local = this.#local.fanOut(group, event);
     // Without a PUBLISH, this process is the only one reached.
     let recipients = local.recipients > 0 ? 1 : 0;
     let dropped = local.dropped;
-    if (this.#monitor.isUp(this.#commandName)) {
+    if (this.#session.commandUp) {
       try {
         const frame = this.#codec.messageFrame(this.id, event, json);
-        const [processes, queued, full, expired] = await this.#publishGroup(group, frame, Date.now());
+        const [processes, queued, full, expired] = await this.#publisher.groupSend(group, frame, Date.now());
         this.stats.publishes++;
         this.stats.messagesExpired += expired;
         // The PUBLISH reply counts this process too when it has members (it skips the echo:
@@ -483,7 +490,7 @@ export class RedisChannelLayer implements ChannelLayer {
         dropped += full;
       } catch (err) {
         if (this.#closed) throw new LayerClosedError(`groupSend(${JSON.stringify(group)}): the channel layer was closed while sending`);
-        this.#commandFailed('groupSend', err as Error);
+        this.#session.failed('groupSend', err as Error);
         this.stats.publishFailures++;
       }
     } else {
@@ -505,8 +512,8 @@ export class RedisChannelLayer implements ChannelLayer {
   async groupSize(group: string): Promise<number> {
     this.#assertOpen();
     validateGroupName(group, 'groupSize');
-    if (!this.#isStarted) await this.#whenStarted();
-    return this.#command('groupSize', group, () => this.#scripts.groupSize(this.#keys.groupKey(group), Date.now()));
+    await this.#started();
+    return this.#session.command(`groupSize(${JSON.stringify(group)})`, () => this.#scripts.groupSize(this.#keys.groupKey(group), Date.now()));
   }
 
   /**
@@ -519,41 +526,24 @@ export class RedisChannelLayer implements ChannelLayer {
   async releaseChannel(channel: string): Promise<void> {
     this.#assertOpen();
     validateChannelName(channel, 'releaseChannel');
-    if (isProcessLocalChannel(channel)) {
-      const left = this.#local.release(channel);
-      if (left.length > 0) await this.#memberships.remove(left.map((group) => [this.#keys.groupKey(group), [channel]]));
-      return;
-    }
-    this.#named.detach(channel);
-    const groups = this.#namedMemberships.get(channel);
-    this.#namedMemberships.delete(channel);
-    if (!this.#isStarted) await this.#whenStarted();
-    const removals: Array<[string, string[]]> = [];
-    for (const group of groups?.keys() ?? []) removals.push([this.#keys.groupKey(group), [channel]], [this.#keys.namedGroupKey(group), [channel]]);
-    await Promise.all([
-      this.#memberships.remove(removals),
-      // At-most-once: if this fails (Redis down), the queue still expires after expiryMs.
-      this.#cmd.unlink(this.#keys.queueKey(channel)).catch((err: Error) => this.#commandFailed('releaseChannel', err)),
-    ]);
+    await this.#groups.release(channel, () => this.#started());
   }
 
   /**
-   * Deletes every Redis key under this layer's prefix (SCAN + UNLINK; on a cluster, on every
-   * master) and this layer's receivers, queues and memberships; unsubscribes its groups. Meant for
-   * tests: other processes sharing the prefix lose their state too. Pending `receive()` calls keep
-   * waiting; `stats` are kept.
-   * @throws {@link LayerClosedError}; {@link RedisUnavailableError} while Redis is down.
+   * Removes everything under this layer's prefix, in every process that shares it: tells the
+   * other layers of the prefix (one PUBLISH on `flush`), waits until each has dropped its
+   * receivers, queues and memberships (at most 5 s), clears its own, then deletes every Redis key
+   * under the prefix (SCAN + UNLINK; on a cluster, on every master). Meant for tests. Pending
+   * `receive()` calls keep waiting; `stats` are kept.
+   * @throws {@link LayerClosedError}; {@link RedisUnavailableError} while Redis is down or when
+   *   another process does not confirm within 5 s.
    */
   async flush(): Promise<void> {
     this.#assertOpen();
-    if (!this.#isStarted) await this.#whenStarted();
-    for (const group of this.#local.clear()) this.#subscriptions.remove(this.#keys.groupChannel(group));
-    this.#named.detachAll();
-    this.#namedMemberships.clear();
-    this.#memberships.clear();
-    this.#warnings.clear();
-    this.#stopRefresh();
-    await this.#command('flush', this.prefix, () => this.#deleteKeys());
+    await this.#started();
+    await this.#groups.flushOthers();
+    this.#groups.clearLocal();
+    await this.#session.command('flush()', () => deleteKeys(this.#cmd, `${this.prefix}*`));
   }
 
   /**
@@ -566,12 +556,12 @@ export class RedisChannelLayer implements ChannelLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#monitor.stop();
-    this.#stopRefresh();
-    this.#rejectStarted(new LayerClosedError());
+    this.#session.close(new LayerClosedError());
+    this.#sync.stop();
+    this.#requests.rejectAll(new LayerClosedError('the channel layer was closed while waiting for another process to confirm'));
     this.#local.close();
     this.#named.close();
-    this.#listeners.clear();
+    this.#events.clear();
     this.#warnings.clear();
     this.#blocking.close();
     await Promise.all([...new Set([this.#cmd, this.#sub])].map(closeConnection));
@@ -581,205 +571,27 @@ export class RedisChannelLayer implements ChannelLayer {
    * Subscribes to layer-wide events: `{type: 'layer.reconnected'}` after Redis came back from an
    * outage and the layer restored its subscriptions and memberships. Listeners must not throw.
    * @returns a function that unsubscribes (idempotent).
-   * @throws {@link LayerClosedError} after close.
+   * @throws {@link LayerClosedError} after close; TypeError for a non-function.
    */
   onLayerEvent(listener: LayerEventListener): () => void {
     this.#assertOpen();
-    if (typeof listener !== 'function') throw new TypeError('onLayerEvent: the listener must be a function');
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  // ---- start-up, outages, recovery ----
-
-  get #commandName(): string {
-    return this.#cmd === this.#sub ? 'cluster' : 'command';
+    return this.#events.subscribe(listener);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new LayerClosedError();
   }
 
-  /** Resolves once connected and subscribed to the inbox; rejects after `timeoutMs`. */
-  async #whenStarted(timeoutMs = this.#config.connectTimeoutMs): Promise<void> {
-    if (this.#isStarted) return;
-    await withTimeout(this.#started, timeoutMs, () => {
-      const last = this.#monitor.lastError;
-      return new RedisUnavailableError(
-        `no connection to Redis within ${timeoutMs} ms${last === undefined ? '' : ` (last error: ${last.message})`}; is Redis running at ${describeTarget(this.#config)}?`,
-        last,
-      );
-    });
+  /** Waits for the first connection (no-op once started). */
+  async #started(): Promise<void> {
+    if (!this.#session.isStarted) await this.#session.whenStarted();
   }
 
-  /** A connection became ready: finish start-up, or recover from an outage. */
-  #onConnectionReady(): void {
-    if (this.#closed || !this.#monitor.allUp()) return;
-    if (this.#isStarted) {
-      if (this.#monitor.inOutage) void this.#recover();
-      return;
-    }
-    if (this.#starting) return;
-    this.#starting = true;
-    this.#subscriptions.subscribe([this.#keys.inbox(this.id)]).then(
-      () => {
-        this.#starting = false;
-        if (this.#closed) return;
-        this.#isStarted = true;
-        this.#monitor.arm();
-        this.#resolveStarted();
-      },
-      (err: Error) => {
-        this.#starting = false;
-        this.#monitor.commandFailed('subscriber', err);
-      },
-    );
-  }
-
-  /**
-   * After an outage: re-SUBSCRIBE everything, drop stale subscriptions, re-ZADD memberships and
-   * replay failed removals; then log the recovery once and emit `layer.reconnected`.
-   */
-  async #recover(): Promise<void> {
-    const epoch = ++this.#recoverEpoch;
-    try {
-      const wanted = [this.#keys.inbox(this.id)];
-      for (const group of this.#local.groups()) wanted.push(this.#keys.groupChannel(group));
-      await this.#subscriptions.restore(wanted);
-      await Promise.all([this.#resyncMemberships(), this.#memberships.replayRemovals()]);
-      if (epoch !== this.#recoverEpoch || this.#closed) return;
-      this.#monitor.recovered();
-      const event: LayerMessage = Object.freeze({ type: 'layer.reconnected' });
-      for (const listener of [...this.#listeners]) {
-        try {
-          listener(event);
-        } catch (err) {
-          this.#warnings.warn('listener', 1, { err: String(err) }, 'an onLayerEvent listener threw; listeners must not throw');
-        }
-      }
-    } catch (err) {
-      if (epoch !== this.#recoverEpoch || this.#closed) return;
-      this.#monitor.commandFailed(this.#commandName, err as Error);
-      // Connections that still look ready get another attempt; otherwise the next 'ready' retries.
-      if (this.#monitor.allUp()) setTimeout(() => this.#onConnectionReady(), 500).unref();
-    }
-  }
-
-  /** Re-ZADDs every membership this layer holds (a restarted Redis has lost them). */
-  async #resyncMemberships(): Promise<void> {
-    const now = Date.now();
-    const byKey = new Map<string, Array<[number, string]>>();
-    const add = (key: string, deadline: number, member: string): void => {
-      let list = byKey.get(key);
-      if (list === undefined) byKey.set(key, (list = []));
-      list.push([deadline, member]);
-    };
-    this.#local.refreshAttached(now + this.options.groupExpiryMs);
-    for (const [group, channel, deadline] of this.#local.memberships()) {
-      if (deadline > now) add(this.#keys.groupKey(group), deadline, channel);
-    }
-    for (const [channel, groups] of this.#namedMemberships) {
-      for (const [group, deadline] of groups) {
-        if (deadline <= now) continue;
-        add(this.#keys.groupKey(group), deadline, channel);
-        add(this.#keys.namedGroupKey(group), deadline, channel);
-      }
-    }
-    await Promise.all([...byKey].map(([key, entries]) => this.#memberships.addMany(key, entries)));
-  }
-
-  /** Reports a failed command: part of an outage (logged once) or, if Redis is up, a warning. */
-  #commandFailed(op: string, err: Error): void {
-    if (this.#closed) return;
-    this.#monitor.commandFailed(this.#commandName, err);
-    if (this.#monitor.inOutage || !this.#isStarted) return;
-    this.#warnings.warn(`command:${op}`, 1, { op, err: err.message }, `Redis command for ${op} failed: ${err.message}`);
-  }
-
-  // ---- commands ----
-
-  #publish(channel: string, frame: Frame): Promise<number> {
-    return this.#config.shardedPubSub ? (this.#cmd.spublish(channel, frame) as Promise<number>) : this.#cmd.publish(channel, frame);
-  }
-
-  /** One PUBLISH (+ named-member pushes); resolves `[processes, queued, full, expired]`. */
-  async #publishGroup(group: string, frame: Frame, now: number): Promise<[number, number, number, number]> {
-    const { capacity, expiryMs } = this.options;
-    const namedKey = this.#keys.namedGroupKey(group);
-    if (!(this.#cmd instanceof Cluster)) {
-      return this.#scripts.groupSend(namedKey, this.#keys.groupChannel(group), frame, now, now + expiryMs, capacity, expiryMs, this.#keys.queuePrefix);
-    }
-    // Cluster: the members' lists live in other slots, so the client does what the script does.
-    const [processes, hasNamed] = await Promise.all([this.#publish(this.#keys.groupChannel(group), frame), this.#cmd.exists(namedKey)]);
-    if (hasNamed === 0) return [processes, 0, 0, 0];
-    await this.#cmd.zremrangebyscore(namedKey, '-inf', now);
-    const members = await this.#cmd.zrange(namedKey, 0, -1);
-    const item = this.#codec.listItem(now + expiryMs, frame);
-    const results = await Promise.all(members.map((member) => this.#scripts.push(this.#keys.queueKey(member), now, capacity, expiryMs, item)));
-    let queued = 0;
-    let expired = 0;
-    for (const [ok, gone] of results) {
-      queued += ok;
-      expired += gone;
-    }
-    return [processes, queued, members.length - queued, expired];
-  }
-
-  async #deleteKeys(): Promise<void> {
-    const pattern = `${this.prefix}*`;
-    const cluster = this.#cmd instanceof Cluster;
-    const nodes: Redis[] = this.#cmd instanceof Cluster ? this.#cmd.nodes('master') : [this.#cmd];
-    for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-        cursor = next;
-        if (keys.length === 0) continue;
-        // On a cluster, one key per UNLINK (the keys of one node still span slots).
-        if (cluster) await Promise.all(keys.map((key) => node.unlink(key)));
-        else await node.unlink(...keys);
-      } while (cursor !== '0');
-    }
-  }
-
-  /** Runs a command that must reach Redis; maps failures to RedisUnavailableError / LayerClosedError. */
-  async #command<T>(op: string, subject: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (this.#closed) throw new LayerClosedError(`${op}(${JSON.stringify(subject)}): the channel layer was closed while waiting for Redis`);
-      this.#commandFailed(op, err as Error);
-      throw new RedisUnavailableError(`${op}(${JSON.stringify(subject)}): Redis is unreachable (${(err as Error).message})`, err);
-    }
-  }
-
-  // ---- membership refresh ----
-
-  #startRefresh(): void {
-    if (this.#refreshTimer !== undefined || this.#closed) return;
-    const interval = Math.min(MAX_REFRESH_MS, Math.max(MIN_REFRESH_MS, Math.floor(this.options.groupExpiryMs / 4)));
-    this.#refreshTimer = setInterval(() => this.#refresh(), interval);
-    this.#refreshTimer.unref();
-  }
-
-  #stopRefresh(): void {
-    if (this.#refreshTimer !== undefined) clearInterval(this.#refreshTimer);
-    this.#refreshTimer = undefined;
-  }
-
-  /** Re-ZADDs the memberships of attached channels so they outlive `groupExpiryMs`. */
-  #refresh(): void {
-    if (this.#local.groupCount === 0) return this.#stopRefresh();
-    // During an outage nothing is sent; the resync after it re-adds everything.
-    if (this.#monitor.inOutage || !this.#monitor.allUp()) return;
-    const deadline = Date.now() + this.options.groupExpiryMs;
-    for (const [group, channels] of this.#local.refreshAttached(deadline)) {
-      this.#memberships
-        .addMany(this.#keys.groupKey(group), channels.map((channel): [number, string] => [deadline, channel]))
-        .catch((err: Error) => this.#commandFailed('refresh', err));
-    }
+  /** Only the owner of a process-local channel can receive from it (channels_redis: "Wrong client prefix"). */
+  #assertOwn(op: string, channel: string): void {
+    const owner = channelOwner(channel, this.id);
+    if (owner === undefined) return;
+    throw new InvalidChannelNameError(`${op}(${JSON.stringify(channel)}): the channel belongs to another process (layer ${owner}); only the process whose newChannel() made it can ${op === 'attach' ? 'attach to' : 'receive from'} it`);
   }
 }
 

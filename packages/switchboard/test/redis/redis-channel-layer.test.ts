@@ -13,10 +13,11 @@ import {
   RedisUnavailableError,
   type RedisChannelLayerOptions,
   type RedisLayerLogger,
-} from '../../src/layers/redis/index.js';
+} from '../../src/redis/index.js';
 import { runChannelLayerConformance } from '../../src/testing/layer-conformance.js';
 import { freePort, reachable, startRedisServer, stopProcess } from '@switchboard/test-support';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { crossProcessTests } from './cross-process-cases.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -34,12 +35,15 @@ const uniquePrefix = (): string => `sbtest:${randomBytes(6).toString('hex')}:`;
 if (available) {
   runChannelLayerConformance('redis', () => new RedisChannelLayer({ url: REDIS_URL, prefix: uniquePrefix() }), {
     factoryWithOptions: (options) => new RedisChannelLayer({ url: REDIS_URL, prefix: uniquePrefix(), ...options }),
+    peerFactory: (layer) => new RedisChannelLayer({ url: REDIS_URL, prefix: (layer as RedisChannelLayer).prefix }),
   });
 } else {
   describe('channel layer conformance: redis', () => {
     it('runs against a real Redis', { skip: skipReason }, () => {});
   });
 }
+
+crossProcessTests('RedisChannelLayer across processes: one redis-server', (options = {}) => new RedisChannelLayer({ url: REDIS_URL, ...options }), skipReason ?? false);
 
 /** A fake pino logger that records every line. */
 function fakeLogger(): RedisLayerLogger & { lines: Array<{ level: string; obj: object; msg: string }>; count(level: string): number } {
@@ -216,7 +220,7 @@ describe('RedisChannelLayer', { skip: skipReason }, () => {
     await b.groupDiscard('room', onB[0]!);
     await b.releaseChannel(onB[1]!);
     await waitFor(async () => (await numsub(client, channel)) === 0, { message: 'B unsubscribed' });
-    assert.deepEqual(await pubsubChannels(client, prefix), [`${prefix}inbox:${a.id}`, `${prefix}inbox:${b.id}`].sort(), 'only the inboxes remain');
+    assert.deepEqual(await pubsubChannels(client, prefix), [`${prefix}flush`, `${prefix}inbox:${a.id}`, `${prefix}inbox:${b.id}`].sort(), 'only the inboxes and the flush channel remain');
     assert.equal(await a.groupSize('room'), 0);
     assert.deepEqual(await keysUnder(client, prefix), [], 'no keys left');
   });

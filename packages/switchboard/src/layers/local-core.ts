@@ -1,24 +1,44 @@
 /**
- * The process-local half of the Redis layer: the channels this process owns (`prefix.<id>!…`),
- * their push receivers and queues, and which of them are in which group. Same semantics as
- * `InMemoryChannelLayer` (capacity, expiry, FIFO, receivers get the same frozen object), with
- * hooks so the Redis layer can SUBSCRIBE when a group gets its first local member and
- * UNSUBSCRIBE when it loses its last one.
+ * The local core of every Switchboard layer: the channels of this process, their push receivers,
+ * FIFO queues and pending `receive()`s, and which of them are in which group, with the capacity,
+ * expiry and fan-out rules of docs/channel-layer-spec.md §3–§6. `InMemoryChannelLayer` is this
+ * core plus validation; `RedisChannelLayer` uses it for the channels its process owns and adds
+ * Redis for everything that crosses processes. One implementation, so the two cannot drift.
+ *
+ * Clocks: queued messages expire on `performance.now()` (local only, immune to wall-clock
+ * steps); membership deadlines are `Date.now()` milliseconds, because the Redis layer stores the
+ * same deadline as the member's score in Redis and other processes compare it with their clocks.
  */
 import { performance } from 'node:perf_hooks';
-import { LayerClosedError } from '../../errors.js';
-import type { ChannelLayerStats, ChannelReceiver, LayerMessage } from '../channel-layer.js';
-import type { WarnLogger } from '../../rate-limited-warnings.js';
+import { LayerClosedError } from '../errors.js';
+import type { ChannelLayerStats, ChannelReceiver, LayerMessage } from './channel-layer.js';
+import { waitInLine, type Waiter } from './waiters.js';
 
 /** The queue sweep never runs more often than this, whatever `expiryMs` is. */
 const MIN_SWEEP_INTERVAL_MS = 1_000;
 
-/** Called synchronously when local group membership changes shape. */
-export interface LocalRegistryHooks {
-  /** `group` got its first local member. */
-  groupCreated(group: string): void;
-  /** `group` lost its last local member. */
-  groupEmptied(group: string): void;
+/** What the core needs to know and whom it tells. */
+export interface LocalCoreOptions {
+  /** Capacity of a channel's queue (`channelCapacityFor(options, channel)`), asked once per channel state. */
+  capacityFor(channel: string): number;
+  /** How long a queued message lives, in ms. */
+  expiryMs: number;
+  /** The layer's counters: `messagesExpired` grows here. */
+  stats: Pick<ChannelLayerStats, 'messagesExpired'>;
+  /** Warned when a receiver refuses its queued backlog on `attach`. */
+  logger?: { warn(obj: object, msg: string): void } | undefined;
+  /** `group` got its first local member (the Redis layer SUBSCRIBEs). Called synchronously. */
+  groupCreated?(group: string): void;
+  /** `group` lost its last local member (the Redis layer UNSUBSCRIBEs). Called synchronously. */
+  groupEmptied?(group: string): void;
+}
+
+/** Outcome of a local fan-out. */
+export interface FanOutResult {
+  /** Members delivered to or queued for. */
+  recipients: number;
+  /** Members skipped because they were full. */
+  dropped: number;
 }
 
 interface QueuedMessage {
@@ -27,157 +47,50 @@ interface QueuedMessage {
   readonly expiresAt: number;
 }
 
-interface Waiter {
-  resolve(message: LayerMessage): void;
-  reject(error: Error): void;
-}
-
+/** Everything the core knows about one channel name. */
 interface ChannelState {
   readonly name: string;
+  readonly capacity: number;
   receiver: ChannelReceiver | undefined;
+  /** FIFO of messages waiting for `receive()` or `attach()`; the live part starts at `head`. */
   queue: QueuedMessage[];
   head: number;
+  /** Pending `receive()` calls, served FIFO. */
   waiters: Waiter[] | undefined;
-  /** group → membership deadline (`Date.now()` ms; the score of the member in Redis). */
+  /** Reverse index: group → membership deadline (`Date.now()` ms). */
   groups: Map<string, number> | undefined;
 }
 
+/** One group's local members. */
 interface GroupEntry {
-  /** channel → state; copied on write while a fan-out iterates it. */
+  /** channel name → state; copied on write while a fan-out iterates it. */
   members: Map<string, ChannelState>;
   /** Fan-outs currently iterating `members` (a receiver may call back into the layer). */
   sending: number;
 }
 
-/** Outcome of a local fan-out. */
-export interface FanOutResult {
-  recipients: number;
-  dropped: number;
-}
-
-/** Process-local channels and group memberships of one Redis layer. */
-export class LocalRegistry {
-  readonly #capacity: number;
-  readonly #expiryMs: number;
-  readonly #stats: ChannelLayerStats;
-  readonly #hooks: LocalRegistryHooks;
-  readonly #logger: WarnLogger | undefined;
+/** Process-local channels and group memberships of one layer. */
+export class LocalCore {
+  readonly #options: LocalCoreOptions;
   #channels = new Map<string, ChannelState>();
   #groups = new Map<string, GroupEntry>();
-  /** Channels with a non-empty queue (what the sweep looks at). */
+  /** Channels whose queue is non-empty (what the sweep looks at). */
   #queued = new Set<ChannelState>();
   #sweepTimer: NodeJS.Timeout | undefined;
+  #closed = false;
 
-  /**
-   * @param options - `capacity` (messages per queue), `expiryMs` (queued-message lifetime).
-   * @param stats - the layer's counters; `messagesExpired` is incremented here.
-   */
-  constructor(
-    options: { capacity: number; expiryMs: number },
-    stats: ChannelLayerStats,
-    hooks: LocalRegistryHooks,
-    logger: WarnLogger | undefined,
-  ) {
-    this.#capacity = options.capacity;
-    this.#expiryMs = options.expiryMs;
-    this.#stats = stats;
-    this.#hooks = hooks;
-    this.#logger = logger;
+  constructor(options: LocalCoreOptions) {
+    this.#options = options;
+  }
+
+  /** Whether the core has state for `channel` (a receiver, a queue, a waiter or a group). */
+  has(channel: string): boolean {
+    return this.#channels.has(channel);
   }
 
   /** Number of groups with at least one local member. */
   get groupCount(): number {
     return this.#groups.size;
-  }
-
-  /** Attaches `receiver`, handing it the queued backlog first (expired items dropped). */
-  attach(channel: string, receiver: ChannelReceiver): void {
-    const state = this.#stateFor(channel);
-    state.receiver = receiver;
-    if (state.queue.length === state.head) return;
-    const backlog = state.queue;
-    const start = state.head;
-    state.queue = [];
-    state.head = 0;
-    this.#queued.delete(state);
-    const now = performance.now();
-    for (let i = start; i < backlog.length; i++) {
-      const item = backlog[i]!;
-      if (item.expiresAt <= now) {
-        this.#stats.messagesExpired++;
-        continue;
-      }
-      if (receiver(item.message) === false) {
-        const lost = backlog.length - i;
-        this.#logger?.warn(
-          { channel, dropped: lost },
-          `attach(${JSON.stringify(channel)}): the receiver refused its queued backlog; ${lost} message(s) dropped`,
-        );
-        return;
-      }
-    }
-  }
-
-  /** Whether `channel` has a push receiver. */
-  hasReceiver(channel: string): boolean {
-    return this.#channels.get(channel)?.receiver !== undefined;
-  }
-
-  /**
-   * Hands `event` to the channel's receiver, a pending `receive()`, or its queue.
-   * @returns `false` when the receiver refused it or the queue holds `capacity` messages.
-   */
-  deliver(channel: string, event: LayerMessage): boolean {
-    const existing = this.#channels.get(channel);
-    const receiver = existing?.receiver;
-    if (receiver !== undefined) return receiver(event) !== false;
-    return this.#enqueue(existing ?? this.#stateFor(channel), event, performance.now());
-  }
-
-  /** The next queued message of `channel`, or a promise that waits for one (FIFO waiters). */
-  receive(channel: string): Promise<LayerMessage> {
-    const state = this.#stateFor(channel);
-    this.#purgeExpired(state, performance.now());
-    if (state.head < state.queue.length) {
-      const item = state.queue[state.head]!;
-      state.head++;
-      this.#compact(state);
-      this.#forgetIfUnused(state);
-      return Promise.resolve(item.message);
-    }
-    return new Promise<LayerMessage>((resolve, reject) => {
-      (state.waiters ??= []).push({ resolve, reject });
-    });
-  }
-
-  /** Adds (or refreshes) a membership with `deadline` (`Date.now()` ms). */
-  addMember(group: string, channel: string, deadline: number): void {
-    const state = this.#stateFor(channel);
-    let entry = this.#groups.get(group);
-    const created = entry === undefined;
-    if (entry === undefined) {
-      entry = { members: new Map(), sending: 0 };
-      this.#groups.set(group, entry);
-    }
-    if (!entry.members.has(channel)) {
-      if (entry.sending > 0) {
-        // Copy on write: a fan-out (called back from a receiver) is iterating this map.
-        entry.members = new Map(entry.members);
-        entry.sending = 0;
-      }
-      entry.members.set(channel, state);
-    }
-    (state.groups ??= new Map()).set(group, deadline);
-    if (created) this.#hooks.groupCreated(group);
-  }
-
-  /** Removes a membership; `false` when `channel` was not a local member of `group`. */
-  removeMember(group: string, channel: string): boolean {
-    const state = this.#channels.get(channel);
-    if (state?.groups?.has(group) !== true) return false;
-    this.#removeMembership(group, state);
-    this.#forgetIfUnused(state);
-    return true;
   }
 
   /** Whether `group` has a local member. */
@@ -191,22 +104,106 @@ export class LocalRegistry {
   }
 
   /**
-   * Forgets `channel`: receiver, queue and memberships (pending `receive()` calls keep waiting).
-   * @returns the groups it left.
+   * Attaches `receiver`, handing it the queued backlog first, in order (expired items are
+   * dropped and counted). If it refuses one, that one and the rest are dropped and a warning is
+   * logged (at most once). Attaching again replaces the receiver.
    */
-  release(channel: string): string[] {
-    const state = this.#channels.get(channel);
-    if (state === undefined) return [];
-    const left = state.groups === undefined ? [] : [...state.groups.keys()];
-    for (const group of left) this.#removeMembership(group, state);
-    this.#reset(state);
-    this.#forgetIfUnused(state);
-    return left;
+  attach(channel: string, receiver: ChannelReceiver): void {
+    const state = this.#stateFor(channel);
+    state.receiver = receiver;
+    if (state.queue.length === state.head) return;
+    // Take the backlog out first so a receiver that sends to its own channel cannot reorder it.
+    const backlog = state.queue;
+    const start = state.head;
+    state.queue = [];
+    state.head = 0;
+    this.#queued.delete(state);
+    const now = performance.now();
+    for (let i = start; i < backlog.length; i++) {
+      const item = backlog[i]!;
+      if (item.expiresAt <= now) {
+        this.#options.stats.messagesExpired++;
+        continue;
+      }
+      if (receiver(item.message) === false) {
+        const lost = backlog.length - i;
+        this.#options.logger?.warn(
+          { channel, dropped: lost },
+          `attach(${JSON.stringify(channel)}): the receiver refused its queued backlog; ${lost} message(s) dropped`,
+        );
+        return;
+      }
+    }
   }
 
   /**
-   * Delivers `event` to every local member of `group`: the same object to every receiver, no
-   * allocation per recipient. Expired memberships of channels without a receiver are removed.
+   * Hands `event` to the channel's receiver, else to a pending `receive()`, else to its queue.
+   * @returns `false` when the receiver refused it or the queue holds its capacity.
+   */
+  deliver(channel: string, event: LayerMessage): boolean {
+    const existing = this.#channels.get(channel);
+    const receiver = existing?.receiver;
+    if (receiver !== undefined) return receiver(event) !== false;
+    const state = existing ?? this.#stateFor(channel);
+    const queued = this.#enqueue(state, event, performance.now());
+    // Handed straight to a waiting receive(): nothing may be left to remember.
+    this.#forgetIfUnused(state);
+    return queued;
+  }
+
+  /**
+   * The next queued message of `channel`, or a promise that waits for one (FIFO waiters). An
+   * aborted `signal` removes the waiter before rejecting with `signal.reason`, so it takes nothing.
+   */
+  receive(channel: string, signal?: AbortSignal): Promise<LayerMessage> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const state = this.#stateFor(channel);
+    this.#purgeExpired(state, performance.now());
+    if (state.head < state.queue.length) {
+      const item = state.queue[state.head]!;
+      state.head++;
+      this.#compact(state);
+      this.#forgetIfUnused(state);
+      return Promise.resolve(item.message);
+    }
+    return waitInLine((state.waiters ??= []), signal, () => this.#forgetIfUnused(state));
+  }
+
+  /** Adds or refreshes a membership that expires at `deadline` (`Date.now()` ms). */
+  addMember(group: string, channel: string, deadline: number): void {
+    const state = this.#stateFor(channel);
+    let entry = this.#groups.get(group);
+    const created = entry === undefined;
+    if (entry === undefined) {
+      entry = { members: new Map(), sending: 0 };
+      this.#groups.set(group, entry);
+    }
+    if (!entry.members.has(channel)) {
+      if (entry.sending > 0) {
+        // Copy on write: a fan-out (called from a receiver) is iterating this map; re-adding a
+        // member it already visited would otherwise deliver the same message twice.
+        entry.members = new Map(entry.members);
+        entry.sending = 0;
+      }
+      entry.members.set(channel, state);
+    }
+    (state.groups ??= new Map()).set(group, deadline);
+    if (created) this.#options.groupCreated?.(group);
+  }
+
+  /** Removes a membership; `false` when `channel` was not a local member of `group`. */
+  removeMember(group: string, channel: string): boolean {
+    const state = this.#channels.get(channel);
+    if (state?.groups?.has(group) !== true) return false;
+    this.#removeMembership(group, state);
+    this.#forgetIfUnused(state);
+    return true;
+  }
+
+  /**
+   * Delivers `event` to every local member of `group`: the same object to every receiver, one
+   * call each, no allocation per recipient. Expired memberships of channels without a receiver
+   * are removed on the way; members added meanwhile (by a receiver) do not get this event.
    */
   fanOut(group: string, event: LayerMessage): FanOutResult {
     const entry = this.#groups.get(group);
@@ -243,9 +240,26 @@ export class LocalRegistry {
     return { recipients, dropped };
   }
 
+  /** Live local members of `group`; expired memberships of channels without a receiver go first. */
+  groupSize(group: string): number {
+    const entry = this.#groups.get(group);
+    if (entry === undefined) return 0;
+    const wallNow = Date.now();
+    let size = 0;
+    for (const state of entry.members.values()) {
+      if (state.receiver === undefined && (state.groups?.get(group) ?? 0) <= wallNow) {
+        this.#removeMembership(group, state);
+        this.#forgetIfUnused(state);
+      } else {
+        size++;
+      }
+    }
+    return size;
+  }
+
   /**
    * Sets `deadline` on every membership of a channel with an attached receiver (those never
-   * expire while the process lives) and returns them per group, for the Redis refresh.
+   * expire while the process lives) and returns them per group, for a cross-process refresh.
    */
   refreshAttached(deadline: number): Map<string, string[]> {
     const out = new Map<string, string[]>();
@@ -272,6 +286,20 @@ export class LocalRegistry {
   }
 
   /**
+   * Forgets `channel`: receiver, queue and memberships; pending `receive()` calls keep waiting.
+   * @returns the groups it left.
+   */
+  release(channel: string): string[] {
+    const state = this.#channels.get(channel);
+    if (state === undefined) return [];
+    const left = state.groups === undefined ? [] : [...state.groups.keys()];
+    for (const group of left) this.#removeMembership(group, state);
+    this.#reset(state);
+    this.#forgetIfUnused(state);
+    return left;
+  }
+
+  /**
    * Drops every receiver, queued message and membership (flush); pending `receive()` calls keep
    * waiting. Fires no hooks. @returns the groups that had local members.
    */
@@ -290,6 +318,7 @@ export class LocalRegistry {
 
   /** Drops everything and rejects pending `receive()` calls with {@link LayerClosedError}. */
   close(): void {
+    this.#closed = true;
     this.#stopSweep();
     const channels = this.#channels;
     this.#channels = new Map();
@@ -308,12 +337,14 @@ export class LocalRegistry {
   #stateFor(channel: string): ChannelState {
     let state = this.#channels.get(channel);
     if (state === undefined) {
-      state = { name: channel, receiver: undefined, queue: [], head: 0, waiters: undefined, groups: undefined };
+      const capacity = this.#options.capacityFor(channel);
+      state = { name: channel, capacity, receiver: undefined, queue: [], head: 0, waiters: undefined, groups: undefined };
       this.#channels.set(channel, state);
     }
     return state;
   }
 
+  /** Drops a state nobody needs any more (no receiver, queue, waiter or group). */
   #forgetIfUnused(state: ChannelState): void {
     if (
       state.receiver === undefined &&
@@ -326,6 +357,7 @@ export class LocalRegistry {
     }
   }
 
+  /** Detaches the receiver, drops the queue and the reverse index (not the waiters). */
   #reset(state: ChannelState): void {
     state.receiver = undefined;
     state.queue = [];
@@ -338,13 +370,15 @@ export class LocalRegistry {
     state.groups?.delete(group);
     const entry = this.#groups.get(group);
     if (entry === undefined || !entry.members.has(state.name)) return;
+    // Deleting is safe while a fan-out iterates the map: Map iteration skips removed entries.
     entry.members.delete(state.name);
     if (entry.members.size === 0) {
       this.#groups.delete(group);
-      this.#hooks.groupEmptied(group);
+      this.#options.groupEmptied?.(group);
     }
   }
 
+  /** Hands `message` to a pending `receive()` or queues it; `false` when the queue is full. */
   #enqueue(state: ChannelState, message: LayerMessage, now: number): boolean {
     const waiter = state.waiters?.shift();
     if (waiter !== undefined) {
@@ -352,21 +386,22 @@ export class LocalRegistry {
       return true;
     }
     this.#purgeExpired(state, now);
-    if (state.queue.length - state.head >= this.#capacity) return false;
+    if (state.queue.length - state.head >= state.capacity) return false;
     if (state.queue.length === state.head) {
       this.#queued.add(state);
       this.#scheduleSweep();
     }
-    state.queue.push({ message, expiresAt: now + this.#expiryMs });
+    state.queue.push({ message, expiresAt: now + this.#options.expiryMs });
     return true;
   }
 
+  /** Removes expired messages from the head of the queue (they expire in queue order). */
   #purgeExpired(state: ChannelState, now: number): void {
     const queue = state.queue;
     let head = state.head;
     while (head < queue.length && queue[head]!.expiresAt <= now) head++;
     if (head === state.head) return;
-    this.#stats.messagesExpired += head - state.head;
+    this.#options.stats.messagesExpired += head - state.head;
     state.head = head;
     this.#compact(state);
   }
@@ -383,8 +418,8 @@ export class LocalRegistry {
   }
 
   #scheduleSweep(): void {
-    if (this.#sweepTimer !== undefined) return;
-    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(this.#expiryMs, MIN_SWEEP_INTERVAL_MS));
+    if (this.#sweepTimer !== undefined || this.#closed) return;
+    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(this.#options.expiryMs, MIN_SWEEP_INTERVAL_MS));
     this.#sweepTimer.unref();
   }
 
@@ -394,6 +429,7 @@ export class LocalRegistry {
     this.#queued.clear();
   }
 
+  /** Frees expired messages of queues nobody reads; runs only while something is queued. */
   #sweep(): void {
     this.#sweepTimer = undefined;
     const now = performance.now();
