@@ -102,8 +102,8 @@ describe('word stream, IoT chart and dice rooms in a browser', { skip }, () => {
     assert.ok(n >= 2, `the first change observed is word ${second!.count}`);
     assert.equal(third!.count, String(n + 1), 'consecutive words');
     const gapMs = third!.at - second!.at;
-    // Measured in the page: the server's interval, give or take scheduling.
-    assert.ok(gapMs > WORD_INTERVAL_MS * 0.75 && gapMs < WORD_INTERVAL_MS + 300, `gap between words ${gapMs.toFixed(0)} ms`);
+    // Reported, not asserted: a busy machine can deliver two words back to back (the interval
+    // itself is checked with lower bounds in test/words.test.ts; speed goes in bench/).
     t.diagnostic(`/one/: words ${n} → ${n + 1} arrived ${gapMs.toFixed(0)} ms apart`);
     const shown = /^word (\d+) of 100$/.exec((await page.textContent('#one-status')) ?? '');
     assert.ok(shown && Number(shown[1]) >= n + 1, `status line: ${shown?.[0]}`);

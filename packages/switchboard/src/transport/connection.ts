@@ -31,14 +31,20 @@ export interface ConnectionHost {
   onProtocolError(conn: WebsocketConnection, err: Error & { code?: string }): void;
 }
 
-/** Answers an upgrade request with an HTTP error instead of 101 (ws `abortHandshake`). */
-export function abortHandshake(socket: Duplex, status: number, message?: string): void {
+/**
+ * Answers an upgrade request with an HTTP error instead of 101 (ws `abortHandshake`). The body is
+ * the status text only, never an error's detail; with `requestId`, an `X-Request-Id` header and
+ * the id in the body, so a user's report can be matched to the log line that has the detail.
+ */
+export function abortHandshake(socket: Duplex, status: number, message?: string, requestId?: string): void {
   if (socket.destroyed) return;
-  const body = message ?? STATUS_CODES[status] ?? '';
+  const text = message ?? STATUS_CODES[status] ?? '';
+  const body = requestId === undefined ? text : `${text} (request id ${requestId})`;
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+      (requestId === undefined ? '' : `X-Request-Id: ${requestId}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

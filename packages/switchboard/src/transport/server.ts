@@ -3,6 +3,7 @@
  * application; `upgrade` requests are routed, given a consumer, and upgraded through `ws` (noServer
  * mode) only when the consumer calls `accept()` (DESIGN.md §2).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -165,8 +166,9 @@ export class SwitchboardServer implements ConnectionHost {
 
   readonly #upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     this.#onUpgrade(req, socket, head).catch((err: unknown) => {
-      this.logger.error({ err }, 'upgrade handling failed');
-      abortHandshake(socket, 500);
+      const requestId = randomUUID();
+      this.logger.error({ err, requestId }, `upgrade handling failed (request id ${requestId})`);
+      abortHandshake(socket, 500, undefined, requestId);
     });
   };
 
@@ -377,8 +379,13 @@ export class SwitchboardServer implements ConnectionHost {
     } catch (err) {
       if (!this.#handshakes.has(socket)) return;
       if (err instanceof HandshakeRejectedError) return refuse(err.status, err.message, path);
-      this.logger.error({ err, path }, 'routing or middleware threw during the handshake');
-      return refuse(500, 'internal error', path);
+      // A database fault in session middleware lands here: the detail goes to the log only.
+      const requestId = randomUUID();
+      this.logger.error({ err, path, requestId }, `routing or middleware threw during the handshake (request id ${requestId})`);
+      this.#endHandshake(socket);
+      this.stats.handshakesRejected++;
+      logWebsocket(this.logger, 'REJECT', path, peer, { status: 500, reason: `internal error, request id ${requestId}` });
+      return abortHandshake(socket, 500, undefined, requestId);
     }
     // Timed out, or the client went away, while routing ran.
     if (!this.#handshakes.has(socket) || socket.destroyed) return;
