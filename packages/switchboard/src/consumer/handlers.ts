@@ -44,6 +44,8 @@ export function findHandler(consumer: object, name: string): Handler | null {
     }
     byName.set(name, handler);
   }
+  // An own field is rare; checking for one allocates nothing (a descriptor would, per event).
+  if (!Object.hasOwn(consumer, name)) return handler;
   const own = Object.getOwnPropertyDescriptor(consumer, name)?.value as unknown;
   return typeof own === 'function' ? (own as Handler) : handler;
 }
@@ -76,4 +78,16 @@ export function callHandler(consumer: object, message: LayerMessage, logger: Log
     return undefined;
   }
   return (handler as (m: LayerMessage) => unknown).call(consumer, message);
+}
+
+/**
+ * A `websocket.receive` layer event (how Channels code injects a frame): the consumer's
+ * `receive()` with its `text` or `bytes`; anything else is logged and ignored.
+ */
+export function injectedFrame(consumer: { receive(frame: { text?: string; bytes?: Buffer }): unknown; readonly logger: Logger }, message: LayerMessage): unknown {
+  const { text, bytes } = message as { text?: unknown; bytes?: unknown };
+  if (typeof text === 'string') return consumer.receive({ text });
+  if (bytes instanceof Uint8Array) return consumer.receive({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  consumer.logger.warn({ type: message.type }, `${consumer.constructor.name}: a websocket.receive event needs a string "text" or a Uint8Array "bytes"; event ignored`);
+  return undefined;
 }

@@ -5,11 +5,11 @@
  * `ErrorBadRequest` versus `DisconnectTooManyErrors`); application errors are answered and never
  * counted.
  */
-import { PreparedMessage } from '../connection.js';
 import { InvalidJsonError, SwitchboardError, TooManyBadFramesError, UnsupportedFrameError, type RateLimitedError } from '../errors.js';
 import type { RouteKwargs } from '../scope.js';
 import { isRequestFrame } from '../wire/request.js';
 import type { EventMap } from './events.js';
+import { preparedJson } from './frame-cache.js';
 import { registerFrameworkPrototype } from './handlers.js';
 import { handleRequest } from './request.js';
 import { validateWith, type StandardSchemaV1 } from './schema.js';
@@ -23,16 +23,6 @@ export interface ErrorFrame {
   readonly message: string;
   /** With `SB_ERR_RATE_LIMITED`: milliseconds until a message would be accepted again. */
   readonly retryAfterMs?: number;
-}
-
-// Frames encoded by sendJson, per object identity, for the current tick: a group event forwarded
-// to every member is encoded and framed once (DESIGN.md §7). Reset every tick, so an object
-// mutated in a later tick is encoded again.
-let frameCache = new WeakMap<object, PreparedMessage>();
-let resetScheduled = false;
-function resetFrameCache(): void {
-  frameCache = new WeakMap();
-  resetScheduled = false;
 }
 
 /**
@@ -65,8 +55,11 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extend
   receiveJson(_content: unknown): void | Promise<void> {}
 
   /**
-   * Sends `content` as a JSON text frame. Sending the same object to many connections in one tick
-   * encodes it once: do not mutate an object after passing it here within the same tick.
+   * Sends `content` as a JSON text frame. Connections that send the same content in one tick share
+   * one encode and one frame: the same object, or, within a group event's handlers, a fresh plain
+   * object or array with the same keys and identical values as the previous member's (see
+   * `frame-cache.ts`). Do not mutate an object (or an object it holds) within the tick after
+   * passing it here.
    * @throws {@link ConsumerStateError} before `accept()`.
    */
   sendJson(content: unknown): void {
@@ -75,16 +68,7 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extend
       return;
     }
     if (content !== null && typeof content === 'object' && this.encodeJson === JsonWebsocketConsumer.prototype.encodeJson) {
-      let prepared = frameCache.get(content);
-      if (prepared === undefined) {
-        prepared = new PreparedMessage(JSON.stringify(content));
-        frameCache.set(content, prepared);
-        if (!resetScheduled) {
-          resetScheduled = true;
-          setImmediate(resetFrameCache);
-        }
-      }
-      this.connection.sendPrepared(prepared);
+      this.connection.sendPrepared(preparedJson(content));
       return;
     }
     this.connection.sendText(this.encodeJson(content));

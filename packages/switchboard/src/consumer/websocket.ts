@@ -12,7 +12,8 @@ import type { RouteKwargs, Scope } from '../scope.js';
 import type { EventMap } from './events.js';
 import { LayerMessaging } from './layer-messaging.js';
 import { acceptsEvent, acceptsFrame, offerLayerEvent, runConnected, runDisconnected, type ConsumerFeature, type FeatureContext } from './feature.js';
-import { callHandler, findHandler, registerFrameworkPrototype } from './handlers.js';
+import { callHandlerSharingFrames } from './frame-cache.js';
+import { findHandler, injectedFrame, registerFrameworkPrototype } from './handlers.js';
 import { handlerNameFor } from './handler-name.js';
 import { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
 import { SerialQueue, type SerialQueueHost, type Work } from './serial-queue.js';
@@ -252,17 +253,10 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     if (this.#phase === 'failed' || this.#phase === 'done') return undefined;
     if (this.features.length > 0 && !acceptsEvent(this.features, message, this.#featureContext())) return undefined;
     // Channels code injects frames as `websocket.receive` layer events: they reach receive().
-    if (message.type === 'websocket.receive' && findHandler(this, 'websocketReceive') === null) return this.#injectedFrame(message);
-    return callHandler(this, message, this.logger);
+    if (message.type === 'websocket.receive' && findHandler(this, 'websocketReceive') === null) return injectedFrame(this, message);
+    return callHandlerSharingFrames(this, message, this.logger);
   }
 
-  #injectedFrame(message: LayerMessage): unknown {
-    const { text, bytes } = message as { text?: unknown; bytes?: unknown };
-    if (typeof text === 'string') return this.receive({ text });
-    if (bytes instanceof Uint8Array) return this.receive({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
-    this.logger.warn({ type: message.type }, `${this.constructor.name}: a websocket.receive event needs a string "text" or a Uint8Array "bytes"; event ignored`);
-    return undefined;
-  }
 
   async #disconnect(code: number): Promise<void> {
     if (this.#phase === 'done') return;
