@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { ConfigError, JsonWebsocketConsumer, type ScopeUser } from 'switchboard';
 import { WebsocketCommunicator } from 'switchboard/testing';
 import { openDatabase, parseDatabaseUrl, type Database } from '../db/database.js';
@@ -20,7 +19,7 @@ import { DatabaseSessionStore, hashSessionKey } from '../db/sessions.js';
 import { DatabaseUserStore } from '../db/user-store.js';
 import { InvalidPasswordError, InvalidUsernameError, UserRepository, UsernameTakenError, hashPassword, verifyPassword } from '../db/users.js';
 import { ANONYMOUS_USER, AuthMiddlewareStack, AuthSignals, login, logout } from 'switchboard';
-import { DATABASE_URL, postgresAvailable } from '@switchboard/test-support';
+import { DATABASE_URL, postgresAvailable, tempPostgresDatabase } from '@switchboard/test-support';
 
 interface Target {
   database: Database;
@@ -40,26 +39,19 @@ async function openSqlite(): Promise<Target> {
 }
 
 async function openPostgres(): Promise<Target> {
-  const name = `sbtest_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
+  const temp = await tempPostgresDatabase('sbtest');
   let database: Database;
   try {
-    database = await openDatabase(url.toString(), { poolSize: 4 });
+    database = await openDatabase(temp.url, { poolSize: 4 });
   } catch (err) {
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await temp.drop();
     throw err;
   }
   return {
     database,
     async cleanup() {
       await database.close();
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      await admin.end();
+      await temp.drop();
     },
   };
 }

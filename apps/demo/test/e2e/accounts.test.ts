@@ -16,13 +16,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from 'switchboard/testing';
 import { startDemo, type RunningDemo } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import { Agent, type AgentSocket } from '../accounts-agent.js';
-import { DATABASE_URL, REDIS_URL, postgresAvailable, redisAvailable } from '@switchboard/test-support';
+import { DATABASE_URL, REDIS_URL, postgresAvailable, redisAvailable, tempPostgresDatabase } from '@switchboard/test-support';
 import { chromiumSkip, launchChromium } from '@switchboard/test-support';
 import { SERVER_JS } from '../paths.js';
 
@@ -35,23 +34,6 @@ const PASSWORD = 'correct horse battery';
 const SECRET = 'e2e-accounts-secret-0123456789abcdef';
 const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
 
-/** A throw-away PostgreSQL database `sbe2e_<random>`; its URL and how to drop it. */
-async function tempPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `sbe2e_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    },
-  };
-}
-
 const targets: Array<[string, () => Promise<{ url: string; drop(): Promise<void> }>, string | false]> = [
   [
     'SQLite',
@@ -61,7 +43,7 @@ const targets: Array<[string, () => Promise<{ url: string; drop(): Promise<void>
     },
     false,
   ],
-  ['PostgreSQL', tempPostgres, postgresAvailable() ? false : `PostgreSQL at ${DATABASE_URL} is unreachable`],
+  ['PostgreSQL', () => tempPostgresDatabase('sbe2e'), postgresAvailable() ? false : `PostgreSQL at ${DATABASE_URL} is unreachable`],
 ];
 
 for (const [label, makeDatabase, skipDb] of targets) {

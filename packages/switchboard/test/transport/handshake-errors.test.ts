@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
-import { JsonWebsocketConsumer, type ResolvedConsumer, type Scope, type WebsocketApplication } from 'switchboard';
+import type { ResolvedConsumer, Scope, WebsocketApplication } from 'switchboard';
 import { startTestServer } from 'switchboard/testing';
-
-class Fine extends JsonWebsocketConsumer {}
 
 /** Middleware whose store fails as a database does. */
 const failingSessions: WebsocketApplication = {
@@ -24,7 +22,6 @@ describe('handshake faults', () => {
     const lines: Array<{ msg?: string; requestId?: string; err?: { message?: string } }> = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const server = await startTestServer(failingSessions, { logger });
-    void Fine;
     try {
       const { status, header, body } = await new Promise<{ status: number; header: string | undefined; body: string }>((resolve, reject) => {
         const ws = new WebSocket(`${server.url}/ws/`);
