@@ -9,6 +9,8 @@
  *   `<origin>[1 | 2, channel, group, request id]` (group add / discard, confirmed by an ack),
  *   `<origin>[3, request id]` (the ack)
  * - flush notice  (PUBLISH `flush`):       `<origin>[4, request id]`, acked like a group add
+ * - named notice  (PUBLISH `named`):       `<origin>[5, group, request id]`: the group has named
+ *   members (`named-groups.ts`), acked like a group add
  * - list item     (named channel list):    `<deadline ms>:<origin><message>`; the decimal
  *   deadline prefix lets the Lua scripts drop expired items without decoding them.
  *
@@ -34,6 +36,8 @@ export const InboxKind = Object.freeze({
   Ack: 3,
   /** `[4, request id]` on the `flush` channel: another process flushed the prefix; clear and ack. */
   Flush: 4,
+  /** `[5, group, request id]` on the `named` channel: `group` has named members; remember and ack. */
+  Named: 5,
 } as const);
 /** One of the {@link InboxKind} values. */
 export type InboxKind = (typeof InboxKind)[keyof typeof InboxKind];
@@ -52,6 +56,8 @@ export interface FrameCodec {
   groupRequestFrame(origin: string, kind: typeof InboxKind.GroupAdd | typeof InboxKind.GroupDiscard, channel: string, group: string, requestId: string): Frame;
   /** `<origin>[3 | 4, requestId]`: an ack, or a flush notice. */
   requestFrame(origin: string, kind: typeof InboxKind.Ack | typeof InboxKind.Flush, requestId: string): Frame;
+  /** `<origin>[5, group, requestId]`: a named-members announcement. */
+  namedFrame(origin: string, group: string, requestId: string): Frame;
   /** `<deadline>:<frame>`. */
   listItem(deadline: number, frame: Frame): Frame;
   /** Decodes the value that starts at `offset` of `data`. Throws on malformed data. */
@@ -76,6 +82,10 @@ class JsonCodec implements FrameCodec {
 
   requestFrame(origin: string, kind: InboxKind, requestId: string): Frame {
     return `${origin}${JSON.stringify([kind, requestId])}`;
+  }
+
+  namedFrame(origin: string, group: string, requestId: string): Frame {
+    return `${origin}${JSON.stringify([InboxKind.Named, group, requestId])}`;
   }
 
   listItem(deadline: number, frame: Frame): Frame {

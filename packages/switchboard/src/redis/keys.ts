@@ -36,6 +36,16 @@ export class LayerKeys {
     return `${this.prefix}flush`;
   }
 
+  /** Pub/sub channel every layer of the prefix listens on for "group G has named members" announcements. */
+  get namedChannel(): string {
+    return `${this.prefix}named`;
+  }
+
+  /** Set of the groups that have (or recently had) named-channel members (`named-groups.ts`). */
+  get namedGroupsKey(): string {
+    return `${this.prefix}named-groups`;
+  }
+
   /** Sorted set of every member of a group, score = expiry (ms since the epoch). */
   groupKey(group: string): string {
     return `${this.prefix}group:${group}`;

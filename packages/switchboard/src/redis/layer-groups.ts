@@ -16,6 +16,7 @@ import type { LayerSession } from './layer-session.js';
 import type { MembershipSync } from './membership-sync.js';
 import type { RedisMemberships } from './memberships.js';
 import type { NamedChannels } from './named-channels.js';
+import type { NamedGroups } from './named-groups.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -34,6 +35,7 @@ export interface LayerGroupsParts {
   readonly keys: LayerKeys;
   readonly local: LocalCore;
   readonly named: NamedChannels<Connection>;
+  readonly namedGroups: NamedGroups;
   readonly memberships: RedisMemberships;
   readonly sync: MembershipSync;
   readonly subscriptions: Subscriptions;
@@ -71,6 +73,7 @@ export class LayerGroups {
     }
     sync.addNamed(channel, group, deadline);
     await Promise.all([memberships.add(groupKey, deadline, channel), memberships.add(keys.namedGroupKey(group), deadline, channel)]);
+    await this.#announce(`groupAdd(${JSON.stringify(group)}, ${JSON.stringify(channel)})`, group, true);
   }
 
   /** `groupDiscard` once names are valid and the layer started. */
@@ -124,6 +127,7 @@ export class LayerGroups {
     const { keys, local, named, memberships, sync, subscriptions } = this.#p;
     for (const group of local.clear()) subscriptions.remove(keys.groupChannel(group));
     named.detachAll();
+    this.#p.namedGroups.clear();
     sync.clear();
     memberships.clear();
     this.#p.clearWarnings();
@@ -134,8 +138,39 @@ export class LayerGroups {
     const { keys, local, memberships, sync, subscriptions } = this.#p;
     const wanted = [keys.inbox(this.#p.id), keys.flushChannel];
     for (const group of local.groups()) wanted.push(keys.groupChannel(group));
+    if (this.#p.namedGroups.enabled) wanted.push(keys.namedChannel);
     await subscriptions.restore(wanted);
-    await Promise.all([sync.resync(), memberships.replayRemovals()]);
+    if (this.#p.namedGroups.enabled) await this.#p.namedGroups.load();
+    const [namedGroups] = await Promise.all([sync.resync(), memberships.replayRemovals()]);
+    // A restarted Redis lost `named-groups` too: mark the groups again (no wait for acks here:
+    // a recovery must not fail because another process is slow).
+    await Promise.all(namedGroups.map((group) => this.#announce('restore', group, false)));
+  }
+
+  /**
+   * Marks `group` as having named members: here at once, in `named-groups` (before the
+   * announcement, so a process that subscribes and then reads the set cannot miss both), and in
+   * every other process through the `named` channel. With `wait`, resolves once every process
+   * the PUBLISH reached has acked (this one included, when it was subscribed). While Redis is down
+   * it resolves at once: the recovery announces again (`restore`).
+   * @throws {@link RedisUnavailableError} when a process does not ack within {@link CONFIRM_TIMEOUT_MS}.
+   */
+  async #announce(what: string, group: string, wait: boolean): Promise<void> {
+    const { keys, codec, cmd, publisher, requests, session, namedGroups } = this.#p;
+    if (!namedGroups.enabled) return;
+    namedGroups.noticed(group);
+    const request = requests.open();
+    let reached: number;
+    try {
+      await cmd.sadd(keys.namedGroupsKey, group);
+      reached = await publisher.publish(keys.namedChannel, codec.namedFrame(this.#p.id, group, request.id));
+    } catch (err) {
+      request.cancel();
+      session.failed(what, err as Error);
+      return;
+    }
+    if (!wait) return request.cancel();
+    await request.wait(reached, CONFIRM_TIMEOUT_MS, () => new RedisUnavailableError(`${what}: not every process sharing prefix ${JSON.stringify(this.#p.prefix)} confirmed within ${CONFIRM_TIMEOUT_MS} ms that group ${JSON.stringify(group)} has named members`));
   }
 
   /**

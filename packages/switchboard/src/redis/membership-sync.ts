@@ -79,8 +79,11 @@ export class MembershipSync {
     this.clear();
   }
 
-  /** Re-ZADDs every membership this layer holds, local and named; rejects on failure. */
-  async resync(): Promise<void> {
+  /**
+   * Re-ZADDs every membership this layer holds, local and named; rejects on failure. Resolves
+   * the groups of the named memberships written (they are marked again, `named-groups.ts`).
+   */
+  async resync(): Promise<string[]> {
     const { local, keys, memberships, groupExpiryMs } = this.#host;
     const now = Date.now();
     const byKey = new Map<string, Array<[number, string]>>();
@@ -93,14 +96,17 @@ export class MembershipSync {
     for (const [group, channel, deadline] of local.memberships()) {
       if (deadline > now) add(keys.groupKey(group), deadline, channel);
     }
+    const namedGroups = new Set<string>();
     for (const [channel, groups] of this.#named) {
       for (const [group, deadline] of groups) {
         if (deadline <= now) continue;
         add(keys.groupKey(group), deadline, channel);
         add(keys.namedGroupKey(group), deadline, channel);
+        namedGroups.add(group);
       }
     }
     await Promise.all([...byKey].map(([key, entries]) => memberships.addMany(key, entries)));
+    return [...namedGroups];
   }
 
   #stopTimer(): void {

@@ -48,6 +48,7 @@ import { LayerSession } from './layer-session.js';
 import { MembershipSync } from './membership-sync.js';
 import { RedisMemberships } from './memberships.js';
 import { NamedChannels } from './named-channels.js';
+import { NamedGroups } from './named-groups.js';
 import { resolveRedisOptions, type RedisChannelLayerOptions } from './options.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
 import { defineScripts, type LayerScripts } from './scripts.js';
@@ -57,6 +58,10 @@ import { Subscriptions } from './subscriptions.js';
 export interface RedisChannelLayerStats extends ChannelLayerStats {
   /** PUBLISH (or SPUBLISH) commands sent: one per `groupSend`, one per `send` to another process. */
   publishes: number;
+  /** `groupSend`s published with one bare PUBLISH: the group has no named members (`named-groups.ts`). */
+  barePublishes: number;
+  /** `groupSend`s that took the scripted path: the group has (or recently had) named members, or the layer was (re)loading its marks. */
+  scriptedPublishes: number;
   /** `groupSend`s that could not be published (Redis down); local members still got them. */
   publishFailures: number;
   /** Messages from other processes dropped because the local channel was full. */
@@ -143,6 +148,8 @@ export class RedisChannelLayer implements ChannelLayer {
     groupSendDrops: 0,
     messagesExpired: 0,
     publishes: 0,
+    barePublishes: 0,
+    scriptedPublishes: 0,
     publishFailures: 0,
     inboxDrops: 0,
     undeliverable: 0,
@@ -164,6 +171,7 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #publisher: GroupPublisher;
   readonly #local: LocalCore;
   readonly #named: NamedChannels<Connection>;
+  readonly #namedGroups: NamedGroups;
   readonly #blocking: BlockingPool;
   readonly #subscriptions: Subscriptions;
   readonly #memberships: RedisMemberships;
@@ -207,18 +215,27 @@ export class RedisChannelLayer implements ChannelLayer {
     const { command, subscriber } = connections;
     this.#cmd = command;
     this.#sub = subscriber;
+    this.#namedGroups = new NamedGroups({
+      subscriber,
+      subscribe: () => this.#subscriptions.subscribe([this.#keys.namedChannel]),
+      members: () => command.smembers(this.#keys.namedGroupsKey),
+    }, config.cluster === undefined || config.shardedPubSub);
     this.#session = new LayerSession(config, connections, {
-      start: () => this.#subscriptions.subscribe([this.#keys.inbox(this.id), this.#keys.flushChannel]),
+      start: async () => {
+        await this.#subscriptions.subscribe([this.#keys.inbox(this.id), this.#keys.flushChannel]);
+        if (this.#namedGroups.enabled) await this.#namedGroups.load();
+      },
       restore: () => this.#groups.restore(),
       restored: () => this.#events.emit(Object.freeze({ type: 'layer.reconnected' }), (err) =>
         this.#warnings.warn('listener', 1, { err: String(err) }, 'an onLayerEvent listener threw; listeners must not throw')),
       down: () => {
         this.stats.outages++;
+        this.#namedGroups.invalidate();
       },
       isClosed: () => this.#closed,
     }, this.#warnings);
     this.#scripts = defineScripts(command);
-    this.#publisher = new GroupPublisher(command, this.#scripts, this.#keys, this.#codec, config.layer, config.shardedPubSub);
+    this.#publisher = new GroupPublisher(command, this.#scripts, this.#keys, this.#codec, config.layer, config.shardedPubSub, this.#namedGroups);
     const onError = (op: string, err: Error): void => this.#session.failed(op, err);
     this.#subscriptions = new Subscriptions(subscriber, config.shardedPubSub, onError);
     this.#memberships = new RedisMemberships(command, config.layer.groupExpiryMs, onError);
@@ -246,6 +263,7 @@ export class RedisChannelLayer implements ChannelLayer {
       },
       acked: (requestId) => this.#requests.ack(requestId),
       flushed: () => this.#groups.clearLocal(),
+      namedGroup: (group) => this.#namedGroups.noticed(group),
     });
     this.#named = new NamedChannels<Connection>({
       isClosed: () => this.#closed,
@@ -272,6 +290,7 @@ export class RedisChannelLayer implements ChannelLayer {
       keys: this.#keys,
       local: this.#local,
       named: this.#named,
+      namedGroups: this.#namedGroups,
       memberships: this.#memberships,
       sync: this.#sync,
       subscriptions: this.#subscriptions,
@@ -481,8 +500,10 @@ export class RedisChannelLayer implements ChannelLayer {
     if (this.#session.commandUp) {
       try {
         const frame = this.#codec.messageFrame(this.id, event, json);
-        const [processes, queued, full, expired] = await this.#publisher.groupSend(group, frame, Date.now());
+        const [processes, queued, full, expired, scripted] = await this.#publisher.groupSend(group, frame, Date.now());
         this.stats.publishes++;
+        if (scripted) this.stats.scriptedPublishes++;
+        else this.stats.barePublishes++;
         this.stats.messagesExpired += expired;
         // The PUBLISH reply counts this process too when it has members (it skips the echo:
         // its members got the message above).

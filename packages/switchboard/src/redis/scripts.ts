@@ -44,19 +44,28 @@ return {ok, expired}
 `;
 
 /**
- * KEYS[1] = zset of the group's named-channel members (`group-named:<group>`);
- * ARGV = pub/sub channel, frame, now, deadline, capacity, expiryMs, list-key prefix.
- * One PUBLISH; only when the group has named members (rare: worker channels in a group) it also
- * pushes to their lists. Returns `{processes reached, named queued, named full, expired}`.
+ * KEYS[1] = zset of the group's named-channel members (`group-named:<group>`), KEYS[2] = the set
+ * of groups with named members (`named-groups`);
+ * ARGV = pub/sub channel, frame, now, deadline, capacity, expiryMs, list-key prefix, group.
+ * One PUBLISH, then pushes to the lists of the group's live named members. The layer only runs
+ * it for a group marked in `named-groups` (or before it knows the marks, `named-groups.ts`);
+ * with no live named member left it unmarks the group (atomically: a concurrent add re-marks
+ * it after). Returns `{processes reached, named queued, named full, expired, live named members}`.
  * Touches keys it was not given (the members' lists), so it is for a single Redis server only;
  * the cluster path does the same work from the client.
  */
 const GROUP_SEND = `${TRIM}
 local processes = redis.call('PUBLISH', ARGV[1], ARGV[2])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {processes, 0, 0, 0} end
 local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local members = {}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  members = redis.call('ZRANGE', KEYS[1], 0, -1)
+end
+if #members == 0 then
+  redis.call('SREM', KEYS[2], ARGV[8])
+  return {processes, 0, 0, 0, 0}
+end
 local item = ARGV[4] .. ':' .. ARGV[2]
 local capacity = tonumber(ARGV[5])
 local queued, full, expired = 0, 0, 0
@@ -66,20 +75,24 @@ for _, member in ipairs(members) do
   full = full + 1 - ok
   expired = expired + dropped
 end
-return {processes, queued, full, expired}
+return {processes, queued, full, expired, #members}
 `;
 
 /**
- * KEYS[1] = zset of the group's named-channel members; ARGV = pub/sub channel, frame, now.
+ * KEYS as {@link GROUP_SEND}; ARGV = pub/sub channel, frame, now, group.
  * The PUBLISH of {@link GROUP_SEND}, returning the live named members instead of pushing to
  * them, for a layer whose named channels have capacities of their own (`channelCapacity`): the
- * caller pushes with each member's capacity. Returns `{processes, member...}`.
+ * caller pushes with each member's capacity. Unmarks the group when none is left. Returns
+ * `{processes, member...}`.
  */
 const GROUP_SEND_LIST = `
 local processes = redis.call('PUBLISH', ARGV[1], ARGV[2])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {processes} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[3]))
-local out = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[3]))
+  out = redis.call('ZRANGE', KEYS[1], 0, -1)
+end
+if #out == 0 then redis.call('SREM', KEYS[2], ARGV[4]) end
 table.insert(out, 1, processes)
 return out
 `;
@@ -94,9 +107,11 @@ return redis.call('ZCARD', KEYS[1])
 export interface LayerScripts {
   /** Capacity-checked push to a named channel's list. Resolves `[queued 1 | full 0, expired]`. */
   push(listKey: string, now: number, capacity: number, expiryMs: number, item: Frame): Promise<[number, number]>;
-  /** One PUBLISH plus pushes to named members. Resolves `[processes, queued, full, expired]`. */
+  /** One PUBLISH plus pushes to named members. Resolves `[processes, queued, full, expired, live named]`. */
   groupSend(
     namedKey: string,
+    markersKey: string,
+    group: string,
     pubsubChannel: string,
     frame: Frame,
     now: number,
@@ -104,9 +119,9 @@ export interface LayerScripts {
     capacity: number,
     expiryMs: number,
     listKeyPrefix: string,
-  ): Promise<[number, number, number, number]>;
+  ): Promise<[number, number, number, number, number]>;
   /** One PUBLISH; resolves `[processes, ...live named members]` (see `GROUP_SEND_LIST`). */
-  groupSendList(namedKey: string, pubsubChannel: string, frame: Frame, now: number): Promise<[number, ...string[]]>;
+  groupSendList(namedKey: string, markersKey: string, group: string, pubsubChannel: string, frame: Frame, now: number): Promise<[number, ...string[]]>;
   /** Live members of a group zset (expired ones removed first). */
   groupSize(groupKey: string, now: number): Promise<number>;
 }
@@ -116,19 +131,19 @@ type ScriptFn = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 /** Registers the scripts on `connection` (ioredis `defineCommand`) and returns typed callers. */
 export function defineScripts(connection: Redis | Cluster): LayerScripts {
   connection.defineCommand('sbPush', { numberOfKeys: 1, lua: PUSH });
-  connection.defineCommand('sbGroupSend', { numberOfKeys: 1, lua: GROUP_SEND });
+  connection.defineCommand('sbGroupSend', { numberOfKeys: 2, lua: GROUP_SEND });
   connection.defineCommand('sbGroupSize', { numberOfKeys: 1, lua: GROUP_SIZE });
-  connection.defineCommand('sbGroupSendList', { numberOfKeys: 1, lua: GROUP_SEND_LIST });
+  connection.defineCommand('sbGroupSendList', { numberOfKeys: 2, lua: GROUP_SEND_LIST });
   const commands = connection as unknown as Record<'sbPush' | 'sbGroupSend' | 'sbGroupSize' | 'sbGroupSendList', ScriptFn>;
   return {
     push: (listKey, now, capacity, expiryMs, item) =>
       commands.sbPush.call(connection, listKey, now, capacity, expiryMs, item) as Promise<[number, number]>,
-    groupSend: (namedKey, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix) =>
-      commands.sbGroupSend.call(connection, namedKey, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix) as Promise<
-        [number, number, number, number]
+    groupSend: (namedKey, markersKey, group, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix) =>
+      commands.sbGroupSend.call(connection, namedKey, markersKey, pubsubChannel, frame, now, deadline, capacity, expiryMs, listKeyPrefix, group) as Promise<
+        [number, number, number, number, number]
       >,
-    groupSendList: (namedKey, pubsubChannel, frame, now) =>
-      commands.sbGroupSendList.call(connection, namedKey, pubsubChannel, frame, now) as Promise<[number, ...string[]]>,
+    groupSendList: (namedKey, markersKey, group, pubsubChannel, frame, now) =>
+      commands.sbGroupSendList.call(connection, namedKey, markersKey, pubsubChannel, frame, now, group) as Promise<[number, ...string[]]>,
     groupSize: (groupKey, now) => commands.sbGroupSize.call(connection, groupKey, now) as Promise<number>,
   };
 }

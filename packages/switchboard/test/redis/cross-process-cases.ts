@@ -82,6 +82,33 @@ export function crossProcessTests(title: string, open: OpenLayer, skip: string |
       await assert.rejects(owner.send(channel, { type: 'test.fill', i: 5 }), { code: 'SB_ERR_CHANNEL_FULL' });
     });
 
+    it("a named channel another process added to a group gets the next groupSend from any process, also from a layer started after the add", async () => {
+      const [adder, sender] = pair();
+      for (let round = 0; round < 10; round++) {
+        const room = `room.${round}.${randomBytes(4).toString('hex')}`;
+        const worker = `worker.${round}.${randomBytes(4).toString('hex')}`;
+        const local = await sender.newChannel();
+        sender.attach(local, () => true);
+        await sender.groupAdd(room, local);
+        // Before the add the sender's groupSends to the room are bare PUBLISHes.
+        const bare = sender.stats.barePublishes;
+        await sender.groupSend(room, { type: 'before.worker' });
+        assert.equal(sender.stats.barePublishes, bare + 1, 'no named members yet: one bare PUBLISH');
+        await adder.groupAdd(room, worker);
+        const result = await sender.groupSend(room, { type: 'job.first', round });
+        assert.equal(result.recipients, 2, 'the sender process and the worker channel');
+        assert.deepEqual(await adder.receive(worker), { type: 'job.first', round });
+      }
+      // A process that starts after the add reads the marks when it starts.
+      const room = `late.${randomBytes(4).toString('hex')}`;
+      await adder.groupAdd(room, 'worker.late');
+      const late = open({ prefix: sender.prefix });
+      layers.push(late);
+      await late.groupSend(room, { type: 'job.late' });
+      assert.deepEqual(await adder.receive('worker.late'), { type: 'job.late' });
+      assert.equal(late.stats.barePublishes, 0);
+    });
+
     it('an unknown option key is refused before any connection opens', () => {
       assert.throws(() => open({ prefx: 'x:' } as RedisChannelLayerOptions), { name: 'TypeError', message: /"prefx" is unknown; did you mean "prefix"\?/ });
     });
