@@ -7,9 +7,11 @@
  *
  * | name | type | what |
  * |---|---|---|
- * | `g:<group>` | pub/sub channel | one PUBLISH per `groupSend`; each process with a local member is subscribed once |
+ * | `g:<group>` | pub/sub channel | one PUBLISH per `groupSend` (bare, or from the script when the group has named members); each process with a local member is subscribed once |
  * | `inbox:<layer id>` | pub/sub channel | direct `send` to a process-local channel of that layer, group add/discard requests and acks |
  * | `flush` | pub/sub channel | flush notices: every layer of the prefix clears its state and acks |
+ * | `named` | pub/sub channel | "group G has named members" announcements: every layer of the prefix remembers G and acks (`named-groups.ts`) |
+ * | `named-groups` | set of group names | the groups that have (or recently had) named members; read by each layer after it subscribed to `named` |
  * | `q:<channel>` | list of `<deadline>:<frame>` | a named (worker) channel's queue, PEXPIREd `expiryMs` after the last push |
  * | `group:<group>` | sorted set, score = expiry (ms) | every member (for `groupSize`, presence, dead-process expiry) |
  * | `group-named:<group>` | sorted set, score = expiry (ms) | the members that are named channels (they get list pushes) |
@@ -35,44 +37,15 @@ import {
   type ResolvedLayerOptions,
 } from '../layers/channel-layer.js';
 import { LayerEvents } from '../layers/layer-events.js';
-import { LocalCore } from '../layers/local-core.js';
-import { RateLimitedWarnings } from '../rate-limited-warnings.js';
-import { createCodec, InboxKind, type FrameCodec } from './codec.js';
-import { BlockingPool, closeConnection, deleteKeys, openConnections, withTimeout, type Connection } from './connections.js';
-import { GroupPublisher } from './group-publisher.js';
-import { CONFIRM_TIMEOUT_MS, LayerGroups } from './layer-groups.js';
-import { InboundFrames } from './inbound.js';
-import { InboxRequests } from './inbox-requests.js';
-import { channelOwner, LAYER_ID_CHARS, LayerKeys } from './keys.js';
-import { LayerSession } from './layer-session.js';
-import { MembershipSync } from './membership-sync.js';
-import { RedisMemberships } from './memberships.js';
-import { NamedChannels } from './named-channels.js';
-import { NamedGroups } from './named-groups.js';
+import { closeConnection, deleteKeys, withTimeout } from './connections.js';
+import { CONFIRM_TIMEOUT_MS } from './layer-groups.js';
+import { assembleLayer, type LayerParts } from './layer-parts.js';
+import { newLayerStats, type RedisChannelLayerStats } from './layer-stats.js';
+import { channelOwner, LAYER_ID_CHARS } from './keys.js';
 import { resolveRedisOptions, type RedisChannelLayerOptions } from './options.js';
 import { RedisUnavailableError } from './redis-unavailable-error.js';
-import { defineScripts, type LayerScripts } from './scripts.js';
-import { Subscriptions } from './subscriptions.js';
 
-/** Counters of the Redis layer: the common ones plus Redis-specific ones. */
-export interface RedisChannelLayerStats extends ChannelLayerStats {
-  /** PUBLISH (or SPUBLISH) commands sent: one per `groupSend`, one per `send` to another process. */
-  publishes: number;
-  /** `groupSend`s published with one bare PUBLISH: the group has no named members (`named-groups.ts`). */
-  barePublishes: number;
-  /** `groupSend`s that took the scripted path: the group has (or recently had) named members, or the layer was (re)loading its marks. */
-  scriptedPublishes: number;
-  /** `groupSend`s that could not be published (Redis down); local members still got them. */
-  publishFailures: number;
-  /** Messages from other processes dropped because the local channel was full. */
-  inboxDrops: number;
-  /** Direct sends to another process's channel that no process was listening for (owner gone). */
-  undeliverable: number;
-  /** Frames from Redis that could not be decoded (skipped and logged). */
-  decodeErrors: number;
-  /** Redis outages seen since start-up. */
-  outages: number;
-}
+export type { RedisChannelLayerStats } from './layer-stats.js';
 
 /** Longest `newChannel` prefix that still leaves room for `.` + the layer id within 99 characters. */
 const MAX_PREFIX_CHARS = 99 - 1 - LAYER_ID_CHARS;
@@ -85,8 +58,10 @@ const FROM_URL_TIMEOUT_MS = 3_000;
  * Guarantees and costs (see `docs/channel-layer-spec.md` and `docs/scaling.md`):
  * - **groupSend** validates and encodes the message once, delivers it *synchronously* to this
  *   process's local members (the same frozen object to every receiver, as the in-memory layer
- *   does) and sends **one** PUBLISH to `g:<group>` whatever the group size (one EVALSHA that
- *   PUBLISHes, and pushes to lists only when the group has named-channel members). Each other
+ *   does) and sends **one** PUBLISH to `g:<group>` whatever the group size: a bare PUBLISH when
+ *   the group has no named-channel members (every process knows which groups have them before
+ *   its next groupSend: `named-groups.ts`), else one EVALSHA that PUBLISHes and pushes to the
+ *   named members' lists (`stats.barePublishes` / `stats.scriptedPublishes`). Each other
  *   process with members is subscribed once per group, decodes the frame once, freezes it and
  *   hands the same object to its members; a process ignores the echo of its own message.
  *   Result: `recipients` = processes published to (the PUBLISH reply) + named channels queued;
@@ -123,12 +98,16 @@ const FROM_URL_TIMEOUT_MS = 3_000;
  * Connections: one command connection, one subscriber connection, and one blocking connection
  * per named channel being received (pooled). `close()` closes them all.
  *
- * Cost model (`bench/redis-publish-cost.ts`, 2-core dev box, Redis 7.0): the groupSend script
- * costs Redis about 3.8 µs of CPU per call (a bare PUBLISH: 0.2 µs, plus request handling for
- * each command), but it is one command for the sending Node process: ~75k script calls/s from
- * one connection against ~52k/s for a PUBLISH + EXISTS pair (a bare PUBLISH: ~100k/s). Each
- * receiving process costs Redis one write per PUBLISH, whatever its member count. Redis Cluster
- * takes the two-command path (the script would touch keys in other slots).
+ * Cost model (`npm run bench:redis-cost`, `bench/redis-publish-cost.ts`: a private Redis 7.0 on
+ * a shared 2-core box, INFO commandstats and used_cpu deltas per groupSend): to a group without
+ * named members, one bare PUBLISH and nothing else, 0.30–0.33 µs of command CPU (3.9–4.2 µs of
+ * Redis process CPU with request and reply I/O); before the bare path the script cost 3.6–4.0 µs
+ * (7.0–7.5 µs of process CPU). To a group with one named member, the script: 8–12 µs (10–11 µs
+ * process). Each receiving process costs Redis one write per PUBLISH, whatever its member count.
+ * A `groupAdd` of a named channel costs an SADD, a PUBLISH on `named` and one ack per process.
+ * Redis Cluster takes the two-command path for groups with named members (the script would touch
+ * keys in other slots); a cluster without sharded pub/sub always takes it (its PUBLISH replies
+ * do not count every process, so the announcements could not be confirmed).
  *
  * @example
  * ```ts
@@ -143,19 +122,7 @@ export class RedisChannelLayer implements ChannelLayer {
   /** `{crossProcess: true, flush: true, groupSize: true}`. */
   readonly capabilities: ChannelLayerCapabilities = Object.freeze({ crossProcess: true, flush: true, groupSize: true });
   /** Counters; see {@link RedisChannelLayerStats}. */
-  readonly stats: RedisChannelLayerStats = {
-    messagesSent: 0,
-    groupSendDrops: 0,
-    messagesExpired: 0,
-    publishes: 0,
-    barePublishes: 0,
-    scriptedPublishes: 0,
-    publishFailures: 0,
-    inboxDrops: 0,
-    undeliverable: 0,
-    decodeErrors: 0,
-    outages: 0,
-  };
+  readonly stats: RedisChannelLayerStats = newLayerStats();
   /** The effective common options (frozen), defaults filled in. */
   readonly options: ResolvedLayerOptions;
   /** This layer's id: 12 base64url characters, the process part of its channel names. */
@@ -163,25 +130,8 @@ export class RedisChannelLayer implements ChannelLayer {
   /** The Redis key prefix. */
   readonly prefix: string;
 
-  readonly #codec: FrameCodec;
-  readonly #keys: LayerKeys;
-  readonly #cmd: Connection;
-  readonly #sub: Connection;
-  readonly #scripts: LayerScripts;
-  readonly #publisher: GroupPublisher;
-  readonly #local: LocalCore;
-  readonly #named: NamedChannels<Connection>;
-  readonly #namedGroups: NamedGroups;
-  readonly #blocking: BlockingPool;
-  readonly #subscriptions: Subscriptions;
-  readonly #memberships: RedisMemberships;
-  readonly #sync: MembershipSync;
-  readonly #inbound: InboundFrames;
-  readonly #requests = new InboxRequests();
-  readonly #session: LayerSession;
-  readonly #warnings: RateLimitedWarnings;
+  readonly #p: LayerParts;
   readonly #events = new LayerEvents();
-  readonly #groups: LayerGroups;
   #closed = false;
 
   /**
@@ -200,115 +150,12 @@ export class RedisChannelLayer implements ChannelLayer {
     const config = resolveRedisOptions(options);
     this.options = config.layer;
     this.prefix = config.prefix;
-    this.#codec = createCodec(config.serializer);
-    this.#keys = new LayerKeys(config.prefix);
-    this.#warnings = new RateLimitedWarnings(config.logger);
-    this.#local = new LocalCore({
-      capacityFor: (channel) => channelCapacityFor(this.options, channel),
-      expiryMs: config.layer.expiryMs,
-      stats: this.stats,
-      logger: config.logger,
-      groupCreated: (group) => this.#subscriptions.add(this.#keys.groupChannel(group)),
-      groupEmptied: (group) => this.#subscriptions.remove(this.#keys.groupChannel(group)),
-    });
-    const connections = openConnections(config, this.id);
-    const { command, subscriber } = connections;
-    this.#cmd = command;
-    this.#sub = subscriber;
-    this.#namedGroups = new NamedGroups({
-      subscriber,
-      subscribe: () => this.#subscriptions.subscribe([this.#keys.namedChannel]),
-      members: () => command.smembers(this.#keys.namedGroupsKey),
-    }, config.cluster === undefined || config.shardedPubSub);
-    this.#session = new LayerSession(config, connections, {
-      start: async () => {
-        await this.#subscriptions.subscribe([this.#keys.inbox(this.id), this.#keys.flushChannel]);
-        if (this.#namedGroups.enabled) await this.#namedGroups.load();
-      },
-      restore: () => this.#groups.restore(),
-      restored: () => this.#events.emit(Object.freeze({ type: 'layer.reconnected' }), (err) =>
-        this.#warnings.warn('listener', 1, { err: String(err) }, 'an onLayerEvent listener threw; listeners must not throw')),
-      down: () => {
-        this.stats.outages++;
-        this.#namedGroups.invalidate();
-      },
+    this.#p = assembleLayer(config, this.id, this.stats, {
       isClosed: () => this.#closed,
-    }, this.#warnings);
-    this.#scripts = defineScripts(command);
-    this.#publisher = new GroupPublisher(command, this.#scripts, this.#keys, this.#codec, config.layer, config.shardedPubSub, this.#namedGroups);
-    const onError = (op: string, err: Error): void => this.#session.failed(op, err);
-    this.#subscriptions = new Subscriptions(subscriber, config.shardedPubSub, onError);
-    this.#memberships = new RedisMemberships(command, config.layer.groupExpiryMs, onError);
-    this.#sync = new MembershipSync({
-      local: this.#local,
-      memberships: this.#memberships,
-      keys: this.#keys,
-      groupExpiryMs: config.layer.groupExpiryMs,
-      isUp: () => !this.#session.degraded,
-      failed: onError,
+      reconnected: () => this.#events.emit(Object.freeze({ type: 'layer.reconnected' }), (err) =>
+        this.#p.warnings.warn('listener', 1, { err: String(err) }, 'an onLayerEvent listener threw; listeners must not throw')),
     });
-    this.#blocking = new BlockingPool(command, `${config.prefix}${this.id}:block`);
-    this.#inbound = new InboundFrames({
-      id: this.id,
-      codec: this.#codec,
-      keys: this.#keys,
-      local: this.#local,
-      stats: this.stats,
-      warnings: this.#warnings,
-      groupExpiryMs: config.layer.groupExpiryMs,
-      membershipAdded: () => this.#sync.start(),
-      subscribing: (group) => this.#subscriptions.pending(this.#keys.groupChannel(group)),
-      confirm: (origin, requestId) => {
-        this.#publisher.publish(this.#keys.inbox(origin), this.#codec.requestFrame(this.id, InboxKind.Ack, requestId)).catch((err: Error) => onError('confirm', err));
-      },
-      acked: (requestId) => this.#requests.ack(requestId),
-      flushed: () => this.#groups.clearLocal(),
-      namedGroup: (group) => this.#namedGroups.noticed(group),
-    });
-    this.#named = new NamedChannels<Connection>({
-      isClosed: () => this.#closed,
-      listKey: (channel) => this.#keys.queueKey(channel),
-      decodeItem: (channel, item) => this.#inbound.decodeListItem(channel, item),
-      pushBack: async (key, item) => {
-        await this.#cmd.lpush(key, item).catch(() => {});
-      },
-      refused: (channel, message) => {
-        this.stats.inboxDrops++;
-        this.#warnings.warn(`channel:${channel}`, 1, { channel, type: message.type },
-          `the receiver of ${JSON.stringify(channel)} refused a message of type ${JSON.stringify(message.type)}; dropped`);
-      },
-      takeConnection: () => this.#blocking.take(),
-      returnConnection: (connection) => this.#blocking.give(connection),
-    });
-    this.#groups = new LayerGroups({
-      id: this.id,
-      prefix: config.prefix,
-      groupExpiryMs: config.layer.groupExpiryMs,
-      unreliableReplies: config.cluster !== undefined && !config.shardedPubSub,
-      cmd: command,
-      codec: this.#codec,
-      keys: this.#keys,
-      local: this.#local,
-      named: this.#named,
-      namedGroups: this.#namedGroups,
-      memberships: this.#memberships,
-      sync: this.#sync,
-      subscriptions: this.#subscriptions,
-      publisher: this.#publisher,
-      requests: this.#requests,
-      session: this.#session,
-      clearWarnings: () => this.#warnings.clear(),
-    });
-    subscriber.on(config.shardedPubSub ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, frame: Buffer) => {
-      if (this.#closed) return;
-      try {
-        this.#inbound.handle(channel, frame);
-      } catch (err) {
-        // A receiver threw (they must not). Never let it unwind into ioredis' reply parser.
-        this.#warnings.warn('receiver', 1, { err: String(err) }, `a channel receiver threw while handling a message from Redis; receivers must not throw: ${String(err)}`);
-      }
-    });
-    this.#session.begin();
+    this.#p.session.begin();
   }
 
   /**
@@ -322,8 +169,8 @@ export class RedisChannelLayer implements ChannelLayer {
   static async fromUrl(url: string, options: Omit<RedisChannelLayerOptions, 'url'> = {}): Promise<RedisChannelLayer> {
     const layer = new RedisChannelLayer({ ...options, url });
     try {
-      await layer.#session.whenStarted(FROM_URL_TIMEOUT_MS);
-      await withTimeout(layer.#cmd.ping(), FROM_URL_TIMEOUT_MS, () => new RedisUnavailableError(`no PONG from Redis within ${FROM_URL_TIMEOUT_MS} ms`));
+      await layer.#p.session.whenStarted(FROM_URL_TIMEOUT_MS);
+      await withTimeout(layer.#p.cmd.ping(), FROM_URL_TIMEOUT_MS, () => new RedisUnavailableError(`no PONG from Redis within ${FROM_URL_TIMEOUT_MS} ms`));
       return layer;
     } catch (err) {
       await layer.close();
@@ -334,7 +181,7 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** Whether the layer's Redis connections are all up right now (started, no outage). */
   get connected(): boolean {
-    return !this.#closed && this.#session.connected;
+    return !this.#closed && this.#p.session.connected;
   }
 
   /**
@@ -366,9 +213,9 @@ export class RedisChannelLayer implements ChannelLayer {
     if (typeof receiver !== 'function') {
       throw new TypeError(`attach(${JSON.stringify(channel)}): the receiver must be a function (message) => boolean`);
     }
-    if (!isProcessLocalChannel(channel)) return this.#named.attach(channel, receiver);
+    if (!isProcessLocalChannel(channel)) return this.#p.named.attach(channel, receiver);
     this.#assertOwn('attach', channel);
-    this.#local.attach(channel, receiver);
+    this.#p.local.attach(channel, receiver);
   }
 
   /**
@@ -392,12 +239,12 @@ export class RedisChannelLayer implements ChannelLayer {
     if (isProcessLocalChannel(channel)) {
       const owner = channelOwner(channel, this.id);
       if (owner === undefined) {
-        if (!this.#local.deliver(channel, event)) throw full();
+        if (!this.#p.local.deliver(channel, event)) throw full();
         this.stats.messagesSent++;
         return;
       }
       await this.#started();
-      const reached = await this.#session.command(what, () => this.#publisher.publish(this.#keys.inbox(owner), this.#codec.inboxFrame(this.id, channel, json)));
+      const reached = await this.#p.session.command(what, () => this.#p.publisher.publish(this.#p.keys.inbox(owner), this.#p.codec.inboxFrame(this.id, channel, json)));
       this.stats.publishes++;
       if (reached === 0) this.stats.undeliverable++;
       this.stats.messagesSent++;
@@ -405,8 +252,8 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     await this.#started();
     const now = Date.now();
-    const item = this.#codec.listItem(now + this.options.expiryMs, this.#codec.messageFrame(this.id, event, json));
-    const [queued, expired] = await this.#session.command(what, () => this.#scripts.push(this.#keys.queueKey(channel), now, capacity, this.options.expiryMs, item));
+    const item = this.#p.codec.listItem(now + this.options.expiryMs, this.#p.codec.messageFrame(this.id, event, json));
+    const [queued, expired] = await this.#p.session.command(what, () => this.#p.scripts.push(this.#p.keys.queueKey(channel), now, capacity, this.options.expiryMs, item));
     this.stats.messagesExpired += expired;
     if (queued !== 1) throw full();
     this.stats.messagesSent++;
@@ -427,9 +274,9 @@ export class RedisChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateChannelName(channel, 'receive');
     const signal = receiveSignal(channel, options);
-    if (!isProcessLocalChannel(channel)) return this.#named.receive(channel, signal);
+    if (!isProcessLocalChannel(channel)) return this.#p.named.receive(channel, signal);
     this.#assertOwn('receive', channel);
-    return this.#local.receive(channel, signal);
+    return this.#p.local.receive(channel, signal);
   }
 
   /**
@@ -438,11 +285,15 @@ export class RedisChannelLayer implements ChannelLayer {
    * to `g:<group>`; the call resolves once the subscription is confirmed. For a channel of
    * another process, the membership is written to Redis and the owner asked through its inbox;
    * the call resolves once it confirms it has subscribed (or at once when no process owns the
-   * channel any more). Either way a `groupSend` from any process right after reaches it. During
-   * an outage the local part is done and the rest is replayed on reconnect.
+   * channel any more). For a named channel, the membership is written to Redis, the group is
+   * marked as having named members (`named-groups`) and announced on `named`; the call resolves
+   * once every process the announcement reached has confirmed it. Either way a `groupSend` from
+   * any process right after reaches it. During an outage the local part is done and the rest is
+   * replayed on reconnect.
    * @throws {@link InvalidGroupNameError}, {@link InvalidChannelNameError}; {@link LayerClosedError};
    *   {@link RedisUnavailableError} for another process's channel while Redis is down, or when
-   *   its owner does not confirm within 5 s ({@link CONFIRM_TIMEOUT_MS}).
+   *   its owner (for a named channel: any process of the prefix) does not confirm within 5 s
+   *   ({@link CONFIRM_TIMEOUT_MS}).
    */
   async groupAdd(group: string, channel: string): Promise<void> {
     this.#assertOpen();
@@ -450,7 +301,7 @@ export class RedisChannelLayer implements ChannelLayer {
     validateChannelName(channel, 'groupAdd');
     await this.#started();
     this.#assertOpen();
-    await this.#groups.add(group, channel);
+    await this.#p.groups.add(group, channel);
   }
 
   /**
@@ -468,7 +319,7 @@ export class RedisChannelLayer implements ChannelLayer {
     validateChannelName(channel, 'groupDiscard');
     await this.#started();
     this.#assertOpen();
-    await this.#groups.discard(group, channel);
+    await this.#p.groups.discard(group, channel);
   }
 
   /**
@@ -493,14 +344,14 @@ export class RedisChannelLayer implements ChannelLayer {
     await this.#started();
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
     this.stats.messagesSent++;
-    const local = this.#local.fanOut(group, event);
+    const local = this.#p.local.fanOut(group, event);
     // Without a PUBLISH, this process is the only one reached.
     let recipients = local.recipients > 0 ? 1 : 0;
     let dropped = local.dropped;
-    if (this.#session.commandUp) {
+    if (this.#p.session.commandUp) {
       try {
-        const frame = this.#codec.messageFrame(this.id, event, json);
-        const [processes, queued, full, expired, scripted] = await this.#publisher.groupSend(group, frame, Date.now());
+        const frame = this.#p.codec.messageFrame(this.id, event, json);
+        const [processes, queued, full, expired, scripted] = await this.#p.publisher.groupSend(group, frame, Date.now());
         this.stats.publishes++;
         if (scripted) this.stats.scriptedPublishes++;
         else this.stats.barePublishes++;
@@ -511,7 +362,7 @@ export class RedisChannelLayer implements ChannelLayer {
         dropped += full;
       } catch (err) {
         if (this.#closed) throw new LayerClosedError(`groupSend(${JSON.stringify(group)}): the channel layer was closed while sending`);
-        this.#session.failed('groupSend', err as Error);
+        this.#p.session.failed('groupSend', err as Error);
         this.stats.publishFailures++;
       }
     } else {
@@ -519,7 +370,7 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     if (dropped > 0) {
       this.stats.groupSendDrops += dropped;
-      this.#warnings.warn(`group:${group}`, dropped, { group, type: event.type, dropped, totalGroupSendDrops: this.stats.groupSendDrops },
+      this.#p.warnings.warn(`group:${group}`, dropped, { group, type: event.type, dropped, totalGroupSendDrops: this.stats.groupSendDrops },
         `groupSend(${JSON.stringify(group)}): ${dropped} member(s) full, message of type ${JSON.stringify(event.type)} dropped for them`);
     }
     return { recipients, dropped };
@@ -534,7 +385,7 @@ export class RedisChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateGroupName(group, 'groupSize');
     await this.#started();
-    return this.#session.command(`groupSize(${JSON.stringify(group)})`, () => this.#scripts.groupSize(this.#keys.groupKey(group), Date.now()));
+    return this.#p.session.command(`groupSize(${JSON.stringify(group)})`, () => this.#p.scripts.groupSize(this.#p.keys.groupKey(group), Date.now()));
   }
 
   /**
@@ -547,7 +398,7 @@ export class RedisChannelLayer implements ChannelLayer {
   async releaseChannel(channel: string): Promise<void> {
     this.#assertOpen();
     validateChannelName(channel, 'releaseChannel');
-    await this.#groups.release(channel, () => this.#started());
+    await this.#p.groups.release(channel, () => this.#started());
   }
 
   /**
@@ -562,9 +413,9 @@ export class RedisChannelLayer implements ChannelLayer {
   async flush(): Promise<void> {
     this.#assertOpen();
     await this.#started();
-    await this.#groups.flushOthers();
-    this.#groups.clearLocal();
-    await this.#session.command('flush()', () => deleteKeys(this.#cmd, `${this.prefix}*`));
+    await this.#p.groups.flushOthers();
+    this.#p.groups.clearLocal();
+    await this.#p.session.command('flush()', () => deleteKeys(this.#p.cmd, `${this.prefix}*`));
   }
 
   /**
@@ -577,15 +428,15 @@ export class RedisChannelLayer implements ChannelLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#session.close(new LayerClosedError());
-    this.#sync.stop();
-    this.#requests.rejectAll(new LayerClosedError('the channel layer was closed while waiting for another process to confirm'));
-    this.#local.close();
-    this.#named.close();
+    this.#p.session.close(new LayerClosedError());
+    this.#p.sync.stop();
+    this.#p.requests.rejectAll(new LayerClosedError('the channel layer was closed while waiting for another process to confirm'));
+    this.#p.local.close();
+    this.#p.named.close();
     this.#events.clear();
-    this.#warnings.clear();
-    this.#blocking.close();
-    await Promise.all([...new Set([this.#cmd, this.#sub])].map(closeConnection));
+    this.#p.warnings.clear();
+    this.#p.blocking.close();
+    await Promise.all([...new Set([this.#p.cmd, this.#p.sub])].map(closeConnection));
   }
 
   /**
@@ -605,7 +456,7 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** Waits for the first connection (no-op once started). */
   async #started(): Promise<void> {
-    if (!this.#session.isStarted) await this.#session.whenStarted();
+    if (!this.#p.session.isStarted) await this.#p.session.whenStarted();
   }
 
   /** Only the owner of a process-local channel can receive from it (channels_redis: "Wrong client prefix"). */
