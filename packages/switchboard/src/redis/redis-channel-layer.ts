@@ -100,7 +100,7 @@ const FROM_URL_TIMEOUT_MS = 3_000;
  *
  * Cost model (`npm run bench:redis-cost`, `bench/redis-publish-cost.ts`: a private Redis 7.0 on
  * a shared 2-core box, INFO commandstats and used_cpu deltas per groupSend): to a group without
- * named members, one bare PUBLISH and nothing else, 0.30–0.33 µs of command CPU (3.9–4.2 µs of
+ * named members, one bare PUBLISH and nothing else, 0.30–0.37 µs of command CPU (3.8–4.2 µs of
  * Redis process CPU with request and reply I/O); before the bare path the script cost 3.6–4.0 µs
  * (7.0–7.5 µs of process CPU). To a group with one named member, the script: 8–12 µs (10–11 µs
  * process). Each receiving process costs Redis one write per PUBLISH, whatever its member count.

@@ -4,13 +4,11 @@
  * subscriber connection was away during the add, stale marks, a Redis restart, a flush.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisChannelLayer, type RedisChannelLayerOptions } from '../../src/redis/index.js';
 import { freePort, reachable, startRedisServer, stopProcess } from '@switchboard/test-support';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { layerFixtures } from './layer-fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const available = await reachable(REDIS_URL);
@@ -20,28 +18,8 @@ const skip = available ? false : `Redis is not reachable at ${REDIS_URL}`;
 const uniquePrefix = (): string => `sbtest:${randomBytes(6).toString('hex')}:`;
 
 describe('RedisChannelLayer: bare PUBLISH unless the group has named members', { skip }, () => {
-  const layers: RedisChannelLayer[] = [];
-  const clients: Redis[] = [];
-  const children: ChildProcess[] = [];
-  const open = (options: RedisChannelLayerOptions = {}): RedisChannelLayer => {
-    const layer = new RedisChannelLayer({ url: REDIS_URL, ...options });
-    layers.push(layer);
-    return layer;
-  };
-  const admin = (url = REDIS_URL): Redis => {
-    const client = new Redis(url, { maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
-    clients.push(client);
-    return client;
-  };
-  after(async () => {
-    for (const layer of layers) {
-      await layer.flush().catch(() => {});
-      await layer.close();
-    }
-    for (const client of clients) client.disconnect();
-    for (const child of children) await stopProcess(child);
-  });
+  const { open, admin, children, cleanup } = layerFixtures(REDIS_URL);
+  after(cleanup);
 
   it("a layer whose subscriber connection was away during the add does not trust its marks until it has read them again", async () => {
     const prefix = uniquePrefix();
@@ -145,5 +123,19 @@ describe('RedisChannelLayer: bare PUBLISH unless the group has named members', {
     await a.groupAdd('room', 'worker.flush');
     await b.groupSend('room', { type: 'job.after.flush' });
     assert.deepEqual(await a.receive('worker.flush'), { type: 'job.after.flush' });
+  });
+
+  it('skips a malformed announcement (counted in decodeErrors) and still acks good ones', async () => {
+    const prefix = uniquePrefix();
+    const a = open({ prefix });
+    const b = open({ prefix });
+    await b.groupSend('warm', { type: 'warm' });
+    const client = admin();
+    await client.publish(`${prefix}named`, `${'X'.repeat(12)}[5,"bad group name ",` + '"r.1"]');
+    await client.publish(`${prefix}named`, 'XXXXXXXXXXXX{not json');
+    await waitFor(() => b.stats.decodeErrors === 2 && a.stats.decodeErrors === 2, { message: 'both layers counted two bad frames' });
+    await a.groupAdd('room', 'worker.after.bad');
+    await b.groupSend('room', { type: 'job' });
+    assert.deepEqual(await a.receive('worker.after.bad'), { type: 'job' });
   });
 });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
@@ -18,6 +17,7 @@ import { runChannelLayerConformance } from '../../src/testing/layer-conformance.
 import { freePort, reachable, startRedisServer, stopProcess } from '@switchboard/test-support';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { crossProcessTests } from './cross-process-cases.js';
+import { layerFixtures } from './layer-fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -87,21 +87,8 @@ async function rawMonitor(url: string): Promise<{ lines: string[]; close(): void
 
 
 describe('RedisChannelLayer', { skip: skipReason }, () => {
-  const layers: RedisChannelLayer[] = [];
-  const admins: Redis[] = [];
-  const children: ChildProcess[] = [];
+  const { layers, children, open, admin, cleanup } = layerFixtures(REDIS_URL);
   const monitors: Array<{ close(): void }> = [];
-  const open = (options: RedisChannelLayerOptions = {}): RedisChannelLayer => {
-    const layer = new RedisChannelLayer({ url: REDIS_URL, ...options });
-    layers.push(layer);
-    return layer;
-  };
-  const admin = (url = REDIS_URL): Redis => {
-    const client = new Redis(url, { maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
-    admins.push(client);
-    return client;
-  };
   /** Clients whose name (CLIENT SETNAME, set by the layer) starts with `prefix`. */
   const clientsNamed = async (client: Redis, prefix: string): Promise<number> => {
     const list = (await client.client('LIST')) as string;
@@ -125,13 +112,8 @@ describe('RedisChannelLayer', { skip: skipReason }, () => {
     ((await client.call('PUBSUB', 'CHANNELS', `${prefix}*`)) as string[]).sort();
 
   after(async () => {
-    for (const layer of layers) {
-      await layer.flush().catch(() => {});
-      await layer.close();
-    }
-    for (const client of admins) client.disconnect();
+    await cleanup();
     for (const monitor of monitors) monitor.close();
-    for (const child of children) await stopProcess(child);
   });
 
   it('refuses bad options before connecting', () => {
