@@ -37,6 +37,8 @@ export const METRICS: readonly MetricSpec[] = [
   { name: 'switchboard_layer_group_send_drops_total', help: 'per-member drops on groupSend because the member channel was at capacity', kind: 'counter', source: 'channelLayer', field: 'groupSendDrops' },
   { name: 'switchboard_layer_messages_expired_total', help: 'queued channel layer messages removed after expiryMs', kind: 'counter', source: 'channelLayer', field: 'messagesExpired' },
   { name: 'switchboard_layer_publishes_total', help: 'Redis PUBLISH/SPUBLISH commands sent (Redis layer)', kind: 'counter', source: 'channelLayer', field: 'publishes' },
+  { name: 'switchboard_layer_bare_publishes_total', help: 'groupSends published as one bare PUBLISH: the group had no named members (Redis layer)', kind: 'counter', source: 'channelLayer', field: 'barePublishes' },
+  { name: 'switchboard_layer_scripted_publishes_total', help: 'groupSends that ran the Lua script: the group had (or recently had) named members, or the layer was reloading its marks (Redis layer)', kind: 'counter', source: 'channelLayer', field: 'scriptedPublishes' },
   { name: 'switchboard_layer_publish_failures_total', help: 'groupSends that could not be published because Redis was down; local members still got them (Redis layer)', kind: 'counter', source: 'channelLayer', field: 'publishFailures' },
   { name: 'switchboard_layer_inbox_drops_total', help: 'messages from other processes dropped because the local channel was full (Redis layer)', kind: 'counter', source: 'channelLayer', field: 'inboxDrops' },
   { name: 'switchboard_layer_undeliverable_total', help: 'direct sends to another process channel whose owner was gone (Redis layer)', kind: 'counter', source: 'channelLayer', field: 'undeliverable' },

@@ -76,6 +76,8 @@ describe('registerSwitchboardMetrics', () => {
       await layer.groupSend('metrics', { type: 'x.y' });
       const text = await registry.metrics();
       assert.equal(sample(text, 'switchboard_layer_publishes_total'), 1);
+      assert.equal(sample(text, 'switchboard_layer_bare_publishes_total'), 1, 'no named members: a bare PUBLISH');
+      assert.equal(sample(text, 'switchboard_layer_scripted_publishes_total'), 0);
       assert.equal(sample(text, 'switchboard_layer_outages_total'), 0);
       await layer.flush();
     } finally {
