@@ -17,8 +17,15 @@
  * concurrent add re-adds it), and the sender forgets it locally unless an announcement arrived
  * while its command was in flight (`#notices`). Other processes forget it at their own next
  * scripted send to the group.
+ *
+ * Rolling deploys (docs/scaling.md): layers of a version without this file always run the
+ * script, so they stay right; layers with it know only of named memberships that a layer with
+ * it added (or restored after an outage).
  */
 import type { Connection } from './connections.js';
+
+/** After a failed load, the next `groupSend` starts another one no sooner than this. */
+const RELOAD_PAUSE_MS = 100;
 
 /** What the index needs from its layer. */
 export interface NamedGroupsHost {
@@ -40,6 +47,8 @@ export class NamedGroups {
   #loadSeq = 0;
   #loading: Promise<void> | undefined;
   #loadingSeq = -1;
+  /** When the last load failed (ms since the epoch), for {@link RELOAD_PAUSE_MS}. */
+  #failedAt = 0;
   /** Bumped on every announcement (seen or made): a stale "no named member" reply does not drop a group. */
   #notices = 0;
   /** False when the fast path must never be used (a cluster without sharded pub/sub cannot count acks). */
@@ -58,7 +67,12 @@ export class NamedGroups {
   bare(group: string): boolean {
     if (!this.#enabled) return false;
     if (!this.#trusted || this.#host.subscriber.status !== 'ready') {
-      if (this.#loading === undefined && this.#host.subscriber.status === 'ready') void this.load().catch(() => {});
+      if (this.#loading === undefined && this.#host.subscriber.status === 'ready' && Date.now() - this.#failedAt >= RELOAD_PAUSE_MS) {
+        // A failure is Redis trouble the session reports already; this path stays scripted meanwhile.
+        this.load().catch(() => {
+          this.#failedAt = Date.now();
+        });
+      }
       return false;
     }
     return !this.#groups.has(group);
