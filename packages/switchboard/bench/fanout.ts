@@ -19,7 +19,7 @@
  *   BENCH_CLIENTS       1000  receivers of the fan-out and compression groups
  *   BENCH_RATE          100   broadcasts/s of the fixed-rate group
  *   BENCH_SECONDS       3     send time of the fixed-rate and many-rooms groups
- *   BENCH_MESSAGES      300   broadcasts of a saturation run
+ *   BENCH_MESSAGES      500   broadcasts of a saturation run
  *   BENCH_COMPRESSION_MESSAGES 100  broadcasts of a compression run
  *   BENCH_WARMUP        30    unmeasured broadcasts before each window
  *   BENCH_SETTLE_MS     1000  a window ends this long after the last delivery if some are missing
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   pinSelf();
   const redis = await redisReachable();
   console.log(`# npm run bench — ${new Date().toISOString()}, Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`# ${pinning}; ${config.runs} fresh server process(es) per scenario, medians${redis ? '' : `; Redis unreachable at ${config.redisUrl}: Redis rows skipped`}`);
+  console.log(`# ${pinning()}; ${config.runs} fresh server process(es) per scenario, medians${redis ? '' : `; Redis unreachable at ${config.redisUrl}: Redis rows skipped`}`);
   const results: Result[] = [];
   for (const group of config.groups) {
     const cases = plan.filter((c) => c.group === group && (redis || !c.server.includes('redis')));

@@ -56,16 +56,20 @@ export function whenReady<R = Reply>(child: ChildProcess, ok = 'ready'): Promise
 }
 
 const wantPin = process.env.BENCH_PIN !== '0';
-const hasTaskset = wantPin && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+let tasksetWorks: boolean | undefined;
+/** Whether children get pinned (checked once, in the runner only: children never start children). */
+const hasTaskset = (): boolean =>
+  (tasksetWorks ??= wantPin && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0);
 
 /** How children are placed: `pinned` (server on core 0, load on core 1) or why not. */
-export const pinning: string = hasTaskset
-  ? 'server pinned to core 0 (taskset -c 0), load generator and runner to core 1'
-  : `UNPINNED (${wantPin ? 'no taskset or fewer than 2 cores' : 'BENCH_PIN=0'}): server and load share the cores`;
+export const pinning = (): string =>
+  hasTaskset()
+    ? 'server pinned to core 0 (taskset -c 0), load generator and runner to core 1'
+    : `UNPINNED (${wantPin ? 'no taskset or fewer than 2 cores' : 'BENCH_PIN=0'}): server and load share the cores`;
 
 /** Pins this process (the runner) to the load generator's core, where pinning is on. */
 export function pinSelf(): void {
-  if (hasTaskset) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  if (hasTaskset()) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
 }
 
 /**
@@ -76,7 +80,7 @@ export function startChild(script: string, core: 0 | 1, args: readonly string[] 
   const file = fileURLToPath(new URL(script, import.meta.url));
   const node = [...execArgv, file, ...args];
   const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
-  return hasTaskset ? spawn('taskset', ['-c', String(core), process.execPath, ...node], { stdio }) : spawn(process.execPath, node, { stdio });
+  return hasTaskset() ? spawn('taskset', ['-c', String(core), process.execPath, ...node], { stdio }) : spawn(process.execPath, node, { stdio });
 }
 
 /** Asks the child to exit and waits until it has (killing it after `ms`). */

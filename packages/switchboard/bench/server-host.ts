@@ -12,12 +12,11 @@
  */
 import { drive } from './drive.js';
 import { serve } from './ipc.js';
-import { scenarios, type ScenarioOptions } from './scenarios/index.js';
+import { loadScenario, type ScenarioOptions } from './scenarios/index.js';
 
 const [name, json] = process.argv.slice(2);
-const start = name === undefined ? undefined : scenarios[name];
-if (!start || json === undefined) throw new Error(`usage: server-host.js <${Object.keys(scenarios).join('|')}> <options JSON>`);
-const hosted = await start(JSON.parse(json) as ScenarioOptions);
+if (name === undefined || json === undefined) throw new Error('usage: server-host.js <scenario> <options JSON>');
+const hosted = await (await loadScenario(name))(JSON.parse(json) as ScenarioOptions);
 
 const collect = async (): Promise<void> => {
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -27,7 +27,7 @@ export const config = {
   /** Seconds the fixed-rate group and the many-rooms group send for. */
   seconds: num('BENCH_SECONDS', 3),
   /** Broadcasts of one saturation run. */
-  messages: num('BENCH_MESSAGES', 300),
+  messages: num('BENCH_MESSAGES', 500),
   /** Broadcasts of one compression run. */
   compressionMessages: num('BENCH_COMPRESSION_MESSAGES', 100),
   /** Unmeasured broadcasts before each measured window (JIT warm-up). */

@@ -99,7 +99,9 @@ export function groupTable(group: Group, results: readonly Result[]): string {
       const row = [r.case.label, int(f.rate), us(f.cpu), ratio(f.cpu, bare?.cpu ?? NaN)];
       if (framed) row.push(ratio(f.cpu, framed.cpu));
       if (framed && group !== 'compression') row.push(ratio(f.rate, bare?.rate ?? NaN));
-      const note = r.case.deflate ? `${r.case.note}; deflate ${f.deflate}/${config.clients}` : r.case.note;
+      let note = r.case.deflate ? `${r.case.note}; deflate ${f.deflate}/${config.clients}` : r.case.note;
+      // Below 90% of the offered rate the server could not keep up: that row measured saturation.
+      if (group === 'rate' && f.rate < 0.9 * config.rate * config.clients) note += '; BEHIND the offered rate';
       row.push(int(f.lost), note);
       return row;
     }),
