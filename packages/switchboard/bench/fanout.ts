@@ -29,7 +29,7 @@
  *   REDIS_URL           redis://127.0.0.1:6379/0 (the Redis rows are skipped when unreachable)
  */
 import { Socket } from 'node:net';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { pinning, pinSelf } from './ipc.js';
 import { config, type Group } from './runner/config.js';
 import { fanOutRun, idleRun, roomsRun, type Sample } from './runner/measure.js';
@@ -79,7 +79,7 @@ async function runGroup(group: Group, cases: readonly Case[]): Promise<Result[]>
 async function main(): Promise<void> {
   pinSelf();
   const redis = await redisReachable();
-  console.log(`# npm run bench — ${new Date().toISOString()}, Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# npm run bench — ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`# ${pinning()}; ${config.runs} fresh server process(es) per scenario, medians${redis ? '' : `; Redis unreachable at ${config.redisUrl}: Redis rows skipped`}`);
   const results: Result[] = [];
   for (const group of config.groups) {

@@ -9,7 +9,7 @@
  * run unpinned; {@link pinning} says which, and the runner prints it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** A reply from a child: `ok` names it; the rest are its figures. */
@@ -59,7 +59,7 @@ const wantPin = process.env.BENCH_PIN !== '0';
 let tasksetWorks: boolean | undefined;
 /** Whether children get pinned (checked once, in the runner only: children never start children). */
 const hasTaskset = (): boolean =>
-  (tasksetWorks ??= wantPin && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0);
+  (tasksetWorks ??= wantPin && cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0);
 
 /** How children are placed: `pinned` (server on core 0, load on core 1) or why not. */
 export const pinning = (): string =>
