@@ -38,6 +38,9 @@ interface Ready {
 
 let runNo = 0;
 
+/** Sockets per load-generator process in the idle group (the fd limit is 20,000 per process). */
+const PER_LOAD = 10_000;
+
 /** Starts the case's server and load generator, runs `body`, stops them whatever happens. */
 async function withProcesses<T>(c: Case, message: 'chat' | 'reading', body: (server: ChildProcess, load: ChildProcess, ready: Ready, options: string) => Promise<T>): Promise<T> {
   const options = JSON.stringify({ redisUrl: config.redisUrl, redisPrefix: `sbbench:${process.pid}:${++runNo}:`, message });
@@ -118,19 +121,26 @@ export function roomsRun(c: Case): Promise<Sample> {
 /** An idle-memory run: server memory before and after `config.idle` connections, after full collections. */
 export function idleRun(c: Case): Promise<Sample> {
   return withProcesses(c, 'chat', async (server, load, ready) => {
-    const memory = (): Promise<{ rss: number; heap: number }> => ask<{ rss: number; heap: number }>(server, { cmd: 'memory' }, 'memory');
+    type Memory = { rss: number; heap: number };
+    const memory = (): Promise<Memory> => ask<Memory>(server, { cmd: 'memory' }, 'memory');
+    const open = async (): Promise<number> => (await ask<{ n: number }>(server, { cmd: 'open' }, 'open')).n;
     const n = config.idle;
     const before = await memory();
     const started = performance.now();
-    await connect(load, ready, n);
-    const open = async (): Promise<number> => (await ask<{ n: number }>(server, { cmd: 'open' }, 'open')).n;
-    for (let t = 0; (await open()) < n; t++) {
-      if (t > 500) throw new Error(`${c.label}: ${await open()} of ${n} connections open on the server`);
-      await sleep(20);
+    // Each load generator holds at most PER_LOAD sockets: the fd limit is per process.
+    const extra = Array.from({ length: Math.ceil(n / PER_LOAD) - 1 }, () => startChild('./clients.js', 1));
+    try {
+      await Promise.all([load, ...extra].map((l, k) => connect(l, ready, Math.min(PER_LOAD, n - k * PER_LOAD))));
+      for (let t = 0; (await open()) < n; t++) {
+        if (t > 500) throw new Error(`${c.label}: ${await open()} of ${n} connections open on the server`);
+        await sleep(20);
+      }
+      const ms = performance.now() - started;
+      await sleep(500); // handshake leftovers (timers, buffers) released
+      const after = await memory();
+      return { received: n, expected: n, ms, cpuUs: 0, deflate: 0, rssPerConn: (after.rss - before.rss) / n, heapPerConn: (after.heap - before.heap) / n };
+    } finally {
+      await Promise.all(extra.map((l) => stopChild(l)));
     }
-    const ms = performance.now() - started;
-    await sleep(500); // handshake leftovers (timers, buffers) released
-    const after = await memory();
-    return { received: n, expected: n, ms, cpuUs: 0, deflate: 0, rssPerConn: (after.rss - before.rss) / n, heapPerConn: (after.heap - before.heap) / n };
   });
 }
