@@ -1,7 +1,8 @@
 /**
  * The sender of the cross-process fan-out scenarios, in a process of its own (on the load
  * generator's core): `node publisher.js <switchboard|socketio> <options JSON>`. Announces
- * `{ok:'ready'}`, then answers `{cmd:'broadcast', count, rate, first}` → `{ok:'sent', ms}`.
+ * `{ok:'ready'}`, then answers `{cmd:'broadcast', count, rate, first}` → `{ok:'sent', ms}` and
+ * `{cmd:'cpu'}` → `{ok:'cpu', us}` (its own CPU time so far, as bench/server-host.ts).
  *
  * - `switchboard`: its own `RedisChannelLayer` with the server's prefix; a broadcast is
  *   `layer.groupSend('bench', {type: 'chat.message', ...message})`.
@@ -42,6 +43,10 @@ async function open(): Promise<{ broadcast: Broadcast; close(): Promise<void> }>
 const sender = await open();
 serve(async (msg) => {
   if (msg.cmd === 'broadcast') return { ok: 'sent', ms: await drive(sender.broadcast, Number(msg.count), Number(msg.rate), Number(msg.first ?? 0)) };
+  if (msg.cmd === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    return { ok: 'cpu', us: user + system };
+  }
   if (msg.cmd === 'exit') {
     await sender.close();
     process.exit(0);

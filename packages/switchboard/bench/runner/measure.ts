@@ -23,6 +23,8 @@ export interface Sample {
   readonly ms: number;
   /** Server CPU over the window, µs (user + system). */
   readonly cpuUs: number;
+  /** The cross-process publisher's CPU over the window, µs (Redis rows only). */
+  readonly senderCpuUs?: number;
   /** Receivers whose server accepted permessage-deflate. */
   readonly deflate: number;
   /** Idle group: server memory growth per connection, bytes (RSS; heap + external). */
@@ -89,11 +91,13 @@ export function fanOutRun(c: Case, count: number, rate: number): Promise<Sample>
       await settle(load, config.warmup * config.clients);
       await ask(load, { cmd: 'arm' }, 'armed');
       const before = await cpu(server);
+      const senderBefore = publisher ? await cpu(publisher) : 0;
       await ask(sender, { cmd: 'broadcast', count, rate, first: config.warmup }, 'sent');
       const expected = count * config.clients;
       const { received, ms } = await settle(load, expected);
       const cpuUs = (await cpu(server)) - before;
-      return { received, expected, ms, cpuUs, deflate };
+      const senderCpuUs = publisher ? (await cpu(publisher)) - senderBefore : undefined;
+      return { received, expected, ms, cpuUs, deflate, senderCpuUs };
     } finally {
       if (publisher) await stopChild(publisher);
     }

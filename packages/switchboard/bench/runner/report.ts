@@ -27,6 +27,10 @@ export interface Figures {
   readonly rss: number;
   readonly heap: number;
   readonly deflate: number;
+  /** Server CPU time ÷ window time: below ~90% at saturation, something else set the pace. */
+  readonly busy: number;
+  /** The publisher's CPU µs per delivery (Redis rows), else NaN. */
+  readonly senderCpu: number;
 }
 
 export function figures(r: Result): Figures {
@@ -38,12 +42,15 @@ export function figures(r: Result): Figures {
     rss: m((s) => s.rssPerConn ?? NaN),
     heap: m((s) => s.heapPerConn ?? NaN),
     deflate: Math.min(...r.samples.map((s) => s.deflate)),
+    busy: m((s) => s.cpuUs / (s.ms * 1000)),
+    senderCpu: m((s) => (s.senderCpuUs === undefined ? NaN : s.senderCpuUs / s.received)),
   };
 }
 
 const ok = (n: number): boolean => Number.isFinite(n) && n > 0;
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const us = (n: number): string => (Number.isFinite(n) ? n.toFixed(n < 10 ? 3 : 2) : 'n/a');
+const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
 const kb = (n: number): string => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} KB` : 'n/a');
 /** `a / b` as `1.23×`, or `n/a` when either is not a positive number. */
 export const ratio = (a: number, b: number): string => (ok(a) && ok(b) ? `${(a / b).toFixed(2)}×` : 'n/a');
@@ -88,7 +95,7 @@ export function groupTable(group: Group, results: readonly Result[]): string {
       }),
     ]);
   }
-  const head = ['scenario', 'deliveries/s', 'server CPU µs/delivery'];
+  const head = ['scenario', 'deliveries/s', 'server busy', 'server CPU µs/delivery'];
   if (group === 'compression') head.push('CPU × per-socket', 'CPU × framed');
   else head.push('CPU × bare', ...(framed ? ['CPU × framed', 'deliveries × bare'] : []));
   head.push('lost', 'note');
@@ -96,10 +103,11 @@ export function groupTable(group: Group, results: readonly Result[]): string {
     head,
     ...mine.map((r) => {
       const f = figures(r);
-      const row = [r.case.label, int(f.rate), us(f.cpu), ratio(f.cpu, bare?.cpu ?? NaN)];
+      const row = [r.case.label, int(f.rate), pct(f.busy), us(f.cpu), ratio(f.cpu, bare?.cpu ?? NaN)];
       if (framed) row.push(ratio(f.cpu, framed.cpu));
       if (framed && group !== 'compression') row.push(ratio(f.rate, bare?.rate ?? NaN));
       let note = r.case.deflate ? `${r.case.note}; deflate ${f.deflate}/${config.clients}` : r.case.note;
+      if (Number.isFinite(f.senderCpu)) note += `; publisher ${us(f.senderCpu)} µs/delivery`;
       // Below 90% of the offered rate the server could not keep up: that row measured saturation.
       if (group === 'rate' && f.rate < 0.9 * config.rate * config.clients) note += '; BEHIND the offered rate';
       row.push(int(f.lost), note);
