@@ -2,8 +2,9 @@
  * Benchmark load generator, run as a child process (on core 1 when the runner pins): opens N
  * WebSocket clients and counts the messages they receive; can make them send. IPC commands:
  *
- * - `{cmd:'connect', url, n, protocol?, deflate?, rooms?}` → `{ok:'connected', deflate}`: opens
- *   `n` clients, 100 handshakes in flight at a time. `deflate: true` offers permessage-deflate
+ * - `{cmd:'connect', url, n, protocol?, deflate?, rooms?, lite?}` → `{ok:'connected', deflate}`:
+ *   opens `n` clients, 100 handshakes in flight at a time; `lite: true` opens receive-only
+ *   clients of bench/raw-client.ts (they count frames without decoding them) instead of `ws` ones. `deflate: true` offers permessage-deflate
  *   (RFC 7692); the reply counts the clients whose server accepted it. With `rooms`, client `i`
  *   is in room `i % rooms`: `{room}` in a `ws` URL is replaced by it, and a Socket.IO client adds
  *   `&room=<n>` to its handshake query.
@@ -24,10 +25,12 @@
  * `42["chat",{...}]`.
  */
 import { WebSocket } from 'ws';
+import { rawClient, type RawClient } from './raw-client.js';
 import { chat } from './scenarios/messages.js';
 
 type Protocol = 'ws' | 'socketio';
 let clients: Array<{ ws: WebSocket; protocol: Protocol }> = [];
+let raws: RawClient[] = [];
 let received = 0;
 let expected = Infinity;
 let armedAt = 0;
@@ -88,11 +91,23 @@ interface ConnectCommand {
   protocol?: Protocol;
   deflate?: boolean;
   rooms?: number;
+  lite?: boolean;
 }
 
 async function connect(msg: ConnectCommand): Promise<number> {
   const protocol = msg.protocol ?? 'ws';
   const opened: Promise<void>[] = [];
+  if (msg.lite) {
+    for (let i = 0; i < msg.n; i++) {
+      const url = protocol === 'socketio' ? `${msg.url.replace(/\/+$/, '')}/socket.io/?EIO=4&transport=websocket` : msg.url;
+      const raw = rawClient(url, { deflate: msg.deflate === true, socketio: protocol === 'socketio' }, countMessage, (err) => process.send!({ error: String(err) }));
+      opened.push(raw.ready);
+      raws.push(raw);
+      if (i % 100 === 99) await Promise.all(opened.slice(-100));
+    }
+    await Promise.all(opened);
+    return raws.filter((r) => r.deflate()).length;
+  }
   for (let i = 0; i < msg.n; i++) {
     const room = msg.rooms ? i % msg.rooms : undefined;
     const { ws, ready } =
@@ -129,13 +144,14 @@ function send(rate: number, seconds: number): Promise<number> {
 }
 
 const closeAll = (): Promise<void[]> =>
-  Promise.all(
-    clients.map(({ ws }) => new Promise<void>((resolve) => {
+  Promise.all([
+    ...raws.map((r) => r.close()),
+    ...clients.map(({ ws }) => new Promise<void>((resolve) => {
       if (ws.readyState === WebSocket.CLOSED) return resolve();
       ws.once('close', () => resolve());
       ws.close();
     })),
-  );
+  ]);
 
 const arm = (): void => {
   received = 0;
@@ -161,6 +177,7 @@ process.on('message', async (msg: { cmd: string; total?: number; rate?: number; 
     } else if (msg.cmd === 'close') {
       await closeAll();
       clients = [];
+      raws = [];
       process.send!({ ok: 'closed' });
     } else if (msg.cmd === 'exit') {
       process.exit(0);

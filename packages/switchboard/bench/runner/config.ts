@@ -42,5 +42,7 @@ export const config = {
   roomRate: num('BENCH_ROOM_RATE', 5),
   /** Which groups run (comma-separated); all by default. */
   groups: (only.length ? GROUPS.filter((g) => only.includes(g)) : [...GROUPS]) as Group[],
+  /** Fan-out receivers are bench/raw-client.ts's frame counters (`BENCH_LITE=0`: `ws` clients). */
+  lite: process.env.BENCH_LITE !== '0',
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
 };

@@ -81,7 +81,7 @@ const cpu = async (server: ChildProcess): Promise<number> => (await ask<{ us: nu
 export function fanOutRun(c: Case, count: number, rate: number): Promise<Sample> {
   const message = c.group === 'compression' ? 'reading' : 'chat';
   return withProcesses(c, message, async (server, load, ready, options) => {
-    const { deflate } = await connect(load, ready, config.clients, { deflate: c.deflate === true });
+    const { deflate } = await connect(load, ready, config.clients, { deflate: c.deflate === true, lite: config.lite });
     const publisher = c.publisher ? startChild('./publisher.js', 1, [c.publisher, options]) : undefined;
     try {
       if (publisher) await whenReady(publisher);
