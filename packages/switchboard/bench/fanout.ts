@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the measuring stick of issue 11, as an independent load generator measures.
  * Every scenario runs its server in a FRESH child process (bench/server-host.ts; one per scenario
- * and run) pinned to core 0 with `taskset -c 0`; the receivers and senders (bench/clients.ts),
+ * and run) pinned to core 0 with `taskset -c 0`; the receivers and senders (bench/clients.ts,
+ * whose fan-out receivers are bench/raw-client.ts frame counters),
  * the cross-process publisher (bench/publisher.ts) and this runner on core 1. Without `taskset`
- * everything runs unpinned and the first line says so. Runs are interleaved (run 1 of every
+ * everything runs unpinned and the header says so. Runs are interleaved (run 1 of every
  * scenario of a group, then run 2, …) so a load change on the machine hits all rows alike.
  *
  * Groups (bench/runner/plan.ts): fan-out at a fixed rate and at saturation (1,000 receivers in one
@@ -25,6 +26,7 @@
  *   BENCH_SETTLE_MS     1000  a window ends this long after the last delivery if some are missing
  *   BENCH_IDLE          5000  idle connections of the memory group
  *   BENCH_ROOMS, BENCH_ROOM_SIZE, BENCH_ROOM_RATE   100, 10, 5 (msg/s per client)
+ *   BENCH_LITE=0        fan-out receivers are ws clients, not bench/raw-client.ts frame counters
  *   BENCH_PIN=0         run unpinned even where taskset exists
  *   REDIS_URL           redis://127.0.0.1:6379/0 (the Redis rows are skipped when unreachable)
  */
