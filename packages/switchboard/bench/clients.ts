@@ -63,9 +63,12 @@ const SIO_EVENT = 0x32;
 const SIO_CONNECT_ERROR = 0x34;
 
 /** A Socket.IO client on the WebSocket transport: counts `42[...]` events; ready once connected to `/`. */
+/** The Engine.IO v4 WebSocket-transport URL under a server's base URL, with the room in the query. */
+const socketIoUrl = (base: string, room: number | undefined): string =>
+  `${base.replace(/\/+$/, '')}/socket.io/?EIO=4&transport=websocket${room === undefined ? '' : `&room=${room}`}`;
+
 function socketIoClient(base: string, deflate: boolean, room: number | undefined): { ws: WebSocket; ready: Promise<void> } {
-  const query = room === undefined ? '' : `&room=${room}`;
-  const ws = new WebSocket(`${base.replace(/\/+$/, '')}/socket.io/?EIO=4&transport=websocket${query}`, { perMessageDeflate: deflate });
+  const ws = new WebSocket(socketIoUrl(base, room), { perMessageDeflate: deflate });
   const ready = new Promise<void>((resolve) => {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary || data.length === 0) return;
@@ -94,32 +97,38 @@ interface ConnectCommand {
   lite?: boolean;
 }
 
-async function connect(msg: ConnectCommand): Promise<number> {
-  const protocol = msg.protocol ?? 'ws';
+/** Opens `n` clients with `open(i)` (which resolves once client `i` is ready), 100 handshakes in flight at a time. */
+async function openAll(n: number, open: (i: number) => Promise<void>): Promise<void> {
   const opened: Promise<void>[] = [];
-  if (msg.lite) {
-    for (let i = 0; i < msg.n; i++) {
-      const url = protocol === 'socketio' ? `${msg.url.replace(/\/+$/, '')}/socket.io/?EIO=4&transport=websocket` : msg.url;
-      const raw = rawClient(url, { deflate: msg.deflate === true, socketio: protocol === 'socketio' }, countMessage, (err) => process.send!({ error: String(err) }));
-      opened.push(raw.ready);
-      raws.push(raw);
-      if (i % 100 === 99) await Promise.all(opened.slice(-100));
-    }
-    await Promise.all(opened);
-    return raws.filter((r) => r.deflate()).length;
-  }
-  for (let i = 0; i < msg.n; i++) {
-    const room = msg.rooms ? i % msg.rooms : undefined;
-    const { ws, ready } =
-      protocol === 'socketio'
-        ? socketIoClient(msg.url, msg.deflate === true, room)
-        : plainClient(msg.url.replace('{room}', String(room ?? '')), msg.deflate === true);
-    ws.on('error', (err) => process.send!({ error: String(err) }));
-    opened.push(ready);
-    clients.push({ ws, protocol });
+  for (let i = 0; i < n; i++) {
+    opened.push(open(i));
     if (i % 100 === 99) await Promise.all(opened.slice(-100));
   }
   await Promise.all(opened);
+}
+
+const reportError = (err: unknown): void => void process.send!({ error: String(err) });
+
+/** Opens the clients of a connect command; resolves with how many negotiated permessage-deflate. */
+async function connect(msg: ConnectCommand): Promise<number> {
+  const protocol = msg.protocol ?? 'ws';
+  const deflate = msg.deflate === true;
+  if (msg.lite) {
+    const url = protocol === 'socketio' ? socketIoUrl(msg.url, undefined) : msg.url;
+    await openAll(msg.n, () => {
+      const raw = rawClient(url, { deflate, socketio: protocol === 'socketio' }, countMessage, reportError);
+      raws.push(raw);
+      return raw.ready;
+    });
+    return raws.filter((r) => r.deflate()).length;
+  }
+  await openAll(msg.n, (i) => {
+    const room = msg.rooms ? i % msg.rooms : undefined;
+    const { ws, ready } = protocol === 'socketio' ? socketIoClient(msg.url, deflate, room) : plainClient(msg.url.replace('{room}', String(room ?? '')), deflate);
+    ws.on('error', reportError);
+    clients.push({ ws, protocol });
+    return ready;
+  });
   return clients.filter((c) => c.ws.extensions.includes('permessage-deflate')).length;
 }
 
