@@ -52,8 +52,10 @@ async function withProcesses<T>(c: Case, message: 'chat' | 'reading', body: (ser
     const ready = await whenReady<Ready>(server);
     return await body(server, load, ready, options);
   } finally {
-    await stopChild(load);
+    // The server first: it closes its connections and runs its consumers' disconnects while
+    // its channel layer is still open (receivers vanishing first would race the layer's close).
     await stopChild(server);
+    await stopChild(load);
   }
 }
 
