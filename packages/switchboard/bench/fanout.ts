@@ -14,7 +14,7 @@
  * compression. Per scenario: deliveries/s, the server's own CPU µs per delivery (the main
  * figure), deliveries lost, and ratios to the yardsticks measured in the same run.
  *
- * Environment (defaults: ~6 minutes on 2 cores):
+ * Environment (defaults: ~6.5 minutes on 2 cores, with the build):
  *   BENCH_GROUPS        rate,saturation,idle,rooms,compression (all)
  *   BENCH_RUNS          3     fresh server processes per scenario; tables show medians
  *   BENCH_CLIENTS       1000  receivers of the fan-out and compression groups

@@ -1,6 +1,6 @@
 /**
  * The benchmark's settings, from the environment (documented in bench/fanout.ts's header and
- * docs/performance.md). Defaults make `npm run bench` take ~6 minutes on a 2-core machine.
+ * docs/performance.md). Defaults make `npm run bench` take ~6.5 minutes on a 2-core machine.
  */
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name];
