@@ -1,214 +1,99 @@
 /**
- * `npm run bench`: fan-out of one group to 1,000 receivers, as messages delivered per second,
- * for a bare `ws` broadcast loop, for Socket.IO (the most common peer) and for Switchboard on the
- * in-memory and Redis layers, measured in the same run, each reported as a ratio to the bare loop
- * (absolute numbers drift on shared machines; the ratio is the figure to compare).
+ * `npm run bench`: the measuring stick of issue 11, as an independent load generator measures.
+ * Every scenario runs its server in a FRESH child process (bench/server-host.ts; one per scenario
+ * and run) pinned to core 0 with `taskset -c 0`; the receivers and senders (bench/clients.ts,
+ * whose fan-out receivers are bench/raw-client.ts frame counters),
+ * the cross-process publisher (bench/publisher.ts) and this runner on core 1. Without `taskset`
+ * everything runs unpinned and the header says so. Runs are interleaved (run 1 of every
+ * scenario of a group, then run 2, …) so a load change on the machine hits all rows alike.
  *
- * The receivers run in a child process (bench/clients.ts) so the server process has its own core.
- * Options (env): BENCH_CLIENTS (1000), BENCH_MESSAGES (200 broadcasts per run), BENCH_RUNS (3),
- * REDIS_URL (default redis://127.0.0.1:6379/0; the Redis scenario is skipped when unreachable).
+ * Groups (bench/runner/plan.ts): fan-out at a fixed rate and at saturation (1,000 receivers in one
+ * room, bare `ws` loop, framed-once+cork loop, Socket.IO 4, Switchboard idiom and natural handler;
+ * at saturation also Socket.IO + `@socket.io/redis-adapter` and Switchboard on `RedisChannelLayer`,
+ * both broadcasting from another process), idle memory per connection, many small rooms, and
+ * compression. Per scenario: deliveries/s, the server's own CPU µs per delivery (the main
+ * figure), deliveries lost, and ratios to the yardsticks measured in the same run.
+ *
+ * Environment (defaults: ~6.5 minutes on 2 cores, with the build):
+ *   BENCH_GROUPS        rate,saturation,idle,rooms,compression (all)
+ *   BENCH_RUNS          3     fresh server processes per scenario; tables show medians
+ *   BENCH_CLIENTS       1000  receivers of the fan-out and compression groups
+ *   BENCH_RATE          100   broadcasts/s of the fixed-rate group
+ *   BENCH_SECONDS       3     send time of the fixed-rate and many-rooms groups
+ *   BENCH_MESSAGES      500   broadcasts of a saturation run
+ *   BENCH_COMPRESSION_MESSAGES 100  broadcasts of a compression run
+ *   BENCH_WARMUP        30    unmeasured broadcasts before each window
+ *   BENCH_SETTLE_MS     1000  a window ends this long after the last delivery if some are missing
+ *   BENCH_IDLE          5000  idle connections of the memory group
+ *   BENCH_ROOMS, BENCH_ROOM_SIZE, BENCH_ROOM_RATE   100, 10, 5 (msg/s per client)
+ *   BENCH_LITE=0        fan-out receivers are ws clients, not bench/raw-client.ts frame counters
+ *   BENCH_PIN=0         run unpinned even where taskset exists
+ *   REDIS_URL           redis://127.0.0.1:6379/0 (the Redis rows are skipped when unreachable)
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { Server as SocketIoServer } from 'socket.io';
-import * as wsModule from 'ws';
-import { WebSocketServer, WebSocket } from 'ws';
-import {
-  InMemoryChannelLayer,
-  JsonWebsocketConsumer,
-  ProtocolTypeRouter,
-  SwitchboardServer,
-  URLRouter,
-  path,
-  type ChannelLayer,
-  type LayerMessage,
-} from 'switchboard';
-import { ask } from './ipc.js';
+import { Socket } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { pinning, pinSelf } from './ipc.js';
+import { config, type Group } from './runner/config.js';
+import { fanOutRun, idleRun, roomsRun, type Sample } from './runner/measure.js';
+import { plan, type Case } from './runner/plan.js';
+import { figures, groupTable, heading, targets, type Result } from './runner/report.js';
 
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const BATCH = 10; // broadcasts per event-loop turn
-
-const payload = { message: 'x'.repeat(64), username: 'bench' };
-
-/** Sends `MESSAGES` broadcasts with `broadcast(i)`, BATCH at once per turn; returns delivered msgs/s. */
-async function measure(child: ChildProcess, broadcast: (i: number) => void | Promise<unknown>): Promise<number> {
-  const total = CLIENTS * MESSAGES;
-  await ask(child, { cmd: 'expect', total }, 'armed');
-  const done = ask(child, { cmd: 'noop' }, 'received');
-  for (let i = 0; i < MESSAGES; i += BATCH) {
-    // BATCH concurrent broadcasts per turn, as BATCH producers (consumers, workers) would send;
-    // awaiting each one before the next would measure the Redis round trip, not fan-out.
-    const sends: Array<void | Promise<unknown>> = [];
-    for (let j = i; j < Math.min(i + BATCH, MESSAGES); j++) sends.push(broadcast(j));
-    await Promise.all(sends);
-    await new Promise((r) => setImmediate(r));
-  }
-  const { ms } = await done;
-  return total / (ms! / 1000);
+/** Whether Redis answers at REDIS_URL (a TCP connect, no client library). */
+async function redisReachable(): Promise<boolean> {
+  const url = new URL(config.redisUrl);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+    socket.connect(Number(url.port || 6379), url.hostname, () => (socket.end(), resolve(true)));
+  });
 }
 
-/** The usual loop: encode per broadcast, `ws.send(text)` per socket (framed per socket). */
-const usualLoop = (wss: WebSocketServer, i: number): void => {
-  const text = JSON.stringify({ ...payload, n: i });
-  for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(text);
-};
+function runOnce(c: Case): Promise<Sample> {
+  switch (c.group) {
+    case 'rate':
+      return fanOutRun(c, Math.round(config.rate * config.seconds), config.rate);
+    case 'saturation':
+      return fanOutRun(c, config.messages, 0);
+    case 'compression':
+      return fanOutRun(c, config.compressionMessages, 0);
+    case 'rooms':
+      return roomsRun(c);
+    case 'idle':
+      return idleRun(c);
+  }
+}
 
-/** A tuned loop: the UTF-8 bytes made once per broadcast, still framed by `ws` per socket. */
-const tunedLoop = (wss: WebSocketServer, i: number): void => {
-  const bytes = Buffer.from(JSON.stringify({ ...payload, n: i }));
-  for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(bytes, { binary: false });
-};
-
-/** `ws`'s Sender (exported at run time, missing from @types/ws). */
-const Sender = (wsModule as unknown as { Sender: { frame(data: Buffer, o: object): Buffer[] } }).Sender;
-
-/**
- * The best hand-written loop: framed once per broadcast (RFC 6455 §5.2, unmasked), the same bytes
- * written to every socket, each socket corked until the next tick so a tick's frames leave in one
- * write: Switchboard's fan-out path without the framework (reaches into `ws`'s private `_socket`).
- */
-const framedLoop = (wss: WebSocketServer, i: number): void => {
-  const parts = Sender.frame(Buffer.from(JSON.stringify({ ...payload, n: i })), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: false });
-  const frame = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  for (const ws of wss.clients) {
-    const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
-    if (ws.readyState !== WebSocket.OPEN) continue;
-    if (socket.writableCorked === 0) {
-      socket.cork();
-      process.nextTick(() => socket.uncork());
+async function runGroup(group: Group, cases: readonly Case[]): Promise<Result[]> {
+  const samples = new Map<Case, Sample[]>(cases.map((c) => [c, []]));
+  for (let run = 1; run <= config.runs; run++) {
+    for (const c of cases) {
+      const s = await runOnce(c);
+      samples.get(c)!.push(s);
+      const f = figures({ case: c, samples: [s] });
+      const detail = group === 'idle' ? `${(f.rss / 1024).toFixed(1)} KB RSS/conn` : `${Math.round(f.rate).toLocaleString('en-US')} deliveries/s, ${f.cpu.toFixed(3)} µs CPU/delivery, lost ${f.lost}`;
+      console.error(`  [${group} ${run}/${config.runs}] ${c.label}: ${detail}`);
     }
-    socket.write(frame);
   }
-};
-
-async function bareWs(child: ChildProcess, loop: (wss: WebSocketServer, i: number) => void = usualLoop): Promise<number[]> {
-  const server = createServer();
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await ask(child, { cmd: 'connect', url: `ws://127.0.0.1:${port}/`, n: CLIENTS }, 'connected');
-  const rates: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    rates.push(
-      await measure(child, (i) => loop(wss, i)),
-    );
-  }
-  await ask(child, { cmd: 'close' }, 'closed');
-  wss.close();
-  server.close();
-  return rates;
+  return cases.map((c) => ({ case: c, samples: samples.get(c)! }));
 }
-
-/**
- * Socket.IO 4 (dev dependency), WebSocket transport only, no compression: every socket joins room
- * 'bench' on connection and a broadcast is `io.to('bench').emit('chat', payload)`. The receivers
- * speak the Engine.IO/Socket.IO framing themselves (bench/clients.ts, `protocol: 'socketio'`) and
- * count only the `42[...]` event frames.
- */
-async function socketIo(child: ChildProcess): Promise<number[]> {
-  const server = createServer();
-  const io = new SocketIoServer(server, { perMessageDeflate: false, transports: ['websocket'], serveClient: false });
-  io.on('connection', (socket) => {
-    socket.join('bench');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await ask(child, { cmd: 'connect', url: `ws://127.0.0.1:${port}`, n: CLIENTS, protocol: 'socketio' }, 'connected');
-  const rates: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    rates.push(await measure(child, (i) => void io.to('bench').emit('chat', { ...payload, n: i })));
-  }
-  await ask(child, { cmd: 'close' }, 'closed');
-  await io.close(); // also closes the http server
-  return rates;
-}
-
-class RoomConsumer extends JsonWebsocketConsumer {
-  override groups = ['bench'];
-  benchMessage(event: LayerMessage): void {
-    this.sendJson(event.payload);
-  }
-}
-
-/**
- * Switchboard with its receivers on `layer`; broadcasts go through `sender` (default: the same
- * layer). A second Redis layer as `sender` is another process as far as the layer can tell: its
- * groupSend travels PUBLISH → Redis → the receivers' subscription → local fan-out.
- */
-async function switchboard(child: ChildProcess, layer: ChannelLayer, sender: ChannelLayer = layer): Promise<number[]> {
-  const server = new SwitchboardServer(new ProtocolTypeRouter({ websocket: new URLRouter([path('ws/', RoomConsumer)]) }), {
-    port: 0,
-    channelLayer: layer,
-    heartbeatIntervalMs: 0,
-  });
-  const { port } = await server.listen();
-  await ask(child, { cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/`, n: CLIENTS }, 'connected');
-  const rates: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    rates.push(await measure(child, (i) => sender.groupSend('bench', { type: 'bench.message', payload: { ...payload, n: i } })));
-  }
-  await ask(child, { cmd: 'close' }, 'closed');
-  await server.close();
-  return rates;
-}
-
-async function redisLayer(): Promise<ChannelLayer | undefined> {
-  try {
-    const { RedisChannelLayer } = await import('switchboard/redis');
-    // Capacity above the 200-message burst: the bench measures throughput, not drops.
-    return await RedisChannelLayer.fromUrl(REDIS_URL, { prefix: `sbbench:${process.pid}:`, capacity: 10_000 });
-  } catch (err) {
-    console.log(`redis scenario skipped: ${(err as Error).message}`);
-    return undefined;
-  }
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')} msg/s`.padStart(15);
-/** One result line: label, rate, ratio to the bare loop, note. */
-const line = (label: string, rate: number, bare: number, note = ''): void =>
-  console.log(`${label.padEnd(30)} ${fmt(rate)}   ratio ${(rate / bare).toFixed(2)}${note ? `   (${note})` : ''}`);
 
 async function main(): Promise<void> {
-  const child = fork(fileURLToPath(new URL('./clients.js', import.meta.url)), { stdio: 'inherit' });
-  try {
-    console.log(`fan-out: ${CLIENTS} receivers in one group, ${MESSAGES} broadcasts of ~100 bytes, ${RUNS} runs each (median)`);
-    const bare = median(await bareWs(child));
-    line('bare ws loop', bare, bare, 'the usual ws.send per socket');
-    const tuned = median(await bareWs(child, tunedLoop));
-    line('ws loop, bytes once', tuned, bare);
-    const framed = median(await bareWs(child, framedLoop));
-    line('ws loop, framed once + cork', framed, bare, 'hand-written best case');
-    const sio = median(await socketIo(child));
-    line('socket.io io.to(room).emit', sio, bare, 'Socket.IO 4, websocket transport');
-    const memory = new InMemoryChannelLayer();
-    const mem = median(await switchboard(child, memory));
-    await memory.close();
-    line('switchboard in-memory', mem, bare);
-    const redis = await redisLayer();
-    if (redis) {
-      const red = median(await switchboard(child, redis));
-      line('switchboard redis, local send', red, bare, "groupSend in the receivers' process");
-      const remote = await redisLayer();
-      if (remote) {
-        const rem = median(await switchboard(child, redis, remote));
-        line('switchboard redis, remote send', rem, bare, 'groupSend from another layer: PUBLISH → subscription');
-        await remote.close();
-      }
-      await redis.flush();
-      await redis.close();
-    }
-  } finally {
-    child.send({ cmd: 'exit' });
+  pinSelf();
+  const redis = await redisReachable();
+  console.log(`# npm run bench — ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# ${pinning()}; ${config.runs} fresh server process(es) per scenario, medians${redis ? '' : `; Redis unreachable at ${config.redisUrl}: Redis rows skipped`}`);
+  const results: Result[] = [];
+  for (const group of config.groups) {
+    const cases = plan.filter((c) => c.group === group && (redis || !c.server.includes('redis')));
+    const mine = await runGroup(group, cases);
+    results.push(...mine);
+    console.log(`\n## ${heading(group)}\n`);
+    console.log(groupTable(group, mine));
   }
+  const t = targets(results);
+  if (t) console.log(`\n## targets of issue 11 (ratios from this run)\n\n${t}`);
+  console.log(`\n# load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 await main();
