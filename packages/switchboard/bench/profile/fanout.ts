@@ -10,7 +10,8 @@
  * (`this.sendJson({ message: e.message, username: e.username })`).
  */
 import { JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
-import { ask, startReceivers, tell } from './ipc.js';
+import { measured } from './checkpoint.js';
+import { ask, startReceivers } from './ipc.js';
 import { bareServer, frameText, switchboardServer, writeFramedCorked } from './servers.js';
 
 const mode = process.argv[2] ?? 'idiom';
@@ -62,10 +63,7 @@ async function main(): Promise<void> {
     }
     await done;
   };
-  await run(WARMUP);
-  await run(MESSAGES);
-  tell(child, { cmd: 'exit' });
-  process.exit(0);
+  await measured(child, run, WARMUP, MESSAGES);
 }
 
 void main();

@@ -35,10 +35,23 @@ async function settle(): Promise<void> {
 
 interface Kind { count: number; bytes: number }
 
-/** Self sizes and counts by `type:name` of a heap snapshot (the snapshot format of V8's DevTools). */
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+  nodes: number[];
+  edges: number[];
+  strings: string[];
+}
+
+/** Highest node id of the previous snapshot: nodes above it are new (for RETAINERS). */
+let lastMaxId = 0;
+
+/**
+ * Self sizes and counts by `type:name` of a heap snapshot (the snapshot format of V8's DevTools).
+ * With `RETAINERS=<type:name>` (e.g. `closure:`), also prints who holds the new nodes of that kind.
+ */
 function heapByKind(): Map<string, Kind> {
   const file = writeHeapSnapshot(`/tmp/idle-memory.${process.pid}.${Date.now()}.heapsnapshot`);
-  const snapshot = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
   rmSync(file);
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
@@ -46,16 +59,47 @@ function heapByKind(): Map<string, Kind> {
   const typeAt = fields.indexOf('type');
   const nameAt = fields.indexOf('name');
   const sizeAt = fields.indexOf('self_size');
+  const idAt = fields.indexOf('id');
   const out = new Map<string, Kind>();
-  for (let i = 0; i < snapshot.nodes.length; i += width) {
+  const keyOf = (i: number): string => {
     const type = types[snapshot.nodes[i + typeAt]!]!;
     const name = type === 'object' || type === 'closure' || type === 'native' ? snapshot.strings[snapshot.nodes[i + nameAt]!]! : '';
-    const key = `${type}:${name.slice(0, 60)}`;
+    return `${type}:${name.slice(0, 60)}`;
+  };
+  let maxId = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const key = keyOf(i);
     const kind = out.get(key) ?? { count: 0, bytes: 0 };
     kind.count++;
     kind.bytes += snapshot.nodes[i + sizeAt]!;
     out.set(key, kind);
+    // Embedder (native, synthetic) nodes have ids of their own range: only V8 objects count.
+    if (!key.startsWith('native') && !key.startsWith('synthetic')) maxId = Math.max(maxId, snapshot.nodes[i + idAt]!);
   }
+  const wanted = process.env.RETAINERS;
+  if (wanted !== undefined && lastMaxId > 0) {
+    const edgeWidth = snapshot.snapshot.meta.edge_fields.length;
+    const edgeTypes = snapshot.snapshot.meta.edge_types[0];
+    const countAt = fields.indexOf('edge_count');
+    const holders = new Map<string, number>();
+    let fresh = 0;
+    for (let i = 0; i < snapshot.nodes.length; i += width) if (keyOf(i) === wanted && snapshot.nodes[i + idAt]! > lastMaxId) fresh++;
+    console.log(`new ${wanted}: ${fresh} (ids above ${lastMaxId})`);
+    let e = 0;
+    for (let i = 0; i < snapshot.nodes.length; i += width) {
+      for (let k = 0; k < snapshot.nodes[i + countAt]!; k++, e += edgeWidth) {
+        const to = snapshot.edges[e + 2]!;
+        if (keyOf(to) !== wanted || snapshot.nodes[to + idAt]! <= lastMaxId) continue;
+        const edgeType = edgeTypes[snapshot.edges[e]!]!;
+        const edgeName = edgeType === 'element' || edgeType === 'hidden' ? String(snapshot.edges[e + 1]) : snapshot.strings[snapshot.edges[e + 1]!]!;
+        const holder = `${keyOf(i)} --${edgeType}:${edgeName.slice(0, 40)}-->`;
+        holders.set(holder, (holders.get(holder) ?? 0) + 1);
+      }
+    }
+    console.log(`retainers of new ${wanted}: ${holders.size} kinds`);
+    for (const [holder, n] of [...holders].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  held ${String(n).padStart(6)}×  ${holder} ${wanted}`);
+  }
+  lastMaxId = maxId;
   return out;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { WebSocket } from 'ws';
 import { JsonWebsocketConsumer, type LayerMessage } from 'switchboard';
+import { measured } from './checkpoint.js';
 import { ask, startReceivers, tell } from './ipc.js';
 import { bareServer, switchboardServer } from './servers.js';
 
@@ -62,10 +63,7 @@ async function main(): Promise<void> {
     tell(child, { cmd: 'send', perClient, text: chat });
     await done;
   };
-  await run(WARMUP);
-  await run(MESSAGES);
-  tell(child, { cmd: 'exit' });
-  process.exit(0);
+  await measured(child, run, WARMUP, MESSAGES);
 }
 
 void main();
