@@ -113,13 +113,14 @@ async function main(): Promise<void> {
   await settle();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
+  const heapTotal0 = process.memoryUsage().heapTotal;
   const external0 = process.memoryUsage().external + process.memoryUsage().arrayBuffers;
   await ask(child, { cmd: 'open', url, count: CLIENTS }, 'open');
   await settle();
   const m = process.memoryUsage();
   const perConnection = (bytes: number): number => Math.round(bytes / CLIENTS);
   console.log(
-    JSON.stringify({ mode, connections: CLIENTS, rssPerConnection: perConnection(m.rss - rss0), heapPerConnection: perConnection(m.heapUsed - heap0), externalPerConnection: perConnection(m.external + m.arrayBuffers - external0) }),
+    JSON.stringify({ mode, connections: CLIENTS, rssPerConnection: perConnection(m.rss - rss0), heapPerConnection: perConnection(m.heapUsed - heap0), heapTotalPerConnection: perConnection(m.heapTotal - heapTotal0), externalPerConnection: perConnection(m.external + m.arrayBuffers - external0) }),
   );
   if (before !== undefined) {
     const after = heapByKind();
