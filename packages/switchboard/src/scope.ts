@@ -60,6 +60,10 @@ export interface Scope<K extends RouteKwargs = RouteKwargs> {
   readonly extensions: Readonly<Record<string, unknown>>;
 }
 
+/** The empty defaults every scope starts with: frozen and shared, nothing per connection. */
+const NO_ENTRIES: Readonly<Record<string, never>> = Object.freeze({});
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
 /** Fields needed to build a scope; the rest get defaults. */
 export interface ScopeInit {
   path: string;
@@ -87,11 +91,11 @@ export function createScope(init: ScopeInit): Scope {
     headers,
     client: init.client ?? null,
     server: init.server ?? null,
-    subprotocols: init.subprotocols ?? parseSubprotocols(headers['sec-websocket-protocol']),
-    cookies: {},
-    urlRoute: { args: [], kwargs: {} },
+    subprotocols: init.subprotocols ?? (headers['sec-websocket-protocol'] ? parseSubprotocols(headers['sec-websocket-protocol']) : NO_STRINGS),
+    cookies: NO_ENTRIES,
+    urlRoute: { args: NO_STRINGS, kwargs: NO_ENTRIES },
     pathRemaining: path.slice(1),
-    extensions: {},
+    extensions: NO_ENTRIES,
   };
 }
 

@@ -30,6 +30,8 @@ export const dispatch: DispatchState = { event: undefined, sends: 0 };
 interface Slot {
   content: object;
   keys: readonly string[] | null;
+  /** The content's values in `keys` order (compared by index, not looked up by name per member). */
+  values: readonly unknown[] | null;
   prepared: PreparedMessage;
 }
 
@@ -58,8 +60,13 @@ function comparableKeys(content: object): readonly string[] | null {
   return proto === Object.prototype || proto === null ? Object.keys(content) : null;
 }
 
+/** `content`'s values in `keys` order. */
+function valuesOf(content: object, keys: readonly string[] | null): readonly unknown[] | null {
+  return keys === null ? null : keys.map((key) => (content as Record<string, unknown>)[key]);
+}
+
 /** Whether `next` encodes as `prev` did: same keys in the same order, identical values. */
-function sameContent(prev: object, keys: readonly string[] | null, next: object): boolean {
+function sameContent(prev: object, keys: readonly string[] | null, values: readonly unknown[] | null, next: object): boolean {
   if (keys === null) {
     if (!Array.isArray(prev) || !Array.isArray(next) || prev.length !== next.length) return false;
     for (let i = 0; i < next.length; i++) if (next[i] !== prev[i]) return false;
@@ -70,7 +77,7 @@ function sameContent(prev: object, keys: readonly string[] | null, next: object)
   let n = 0;
   // for-in walks own keys in JSON.stringify's order (an inherited enumerable key never matches `keys`).
   for (const key in next) {
-    if (key !== keys[n] || (next as Record<string, unknown>)[key] !== (prev as Record<string, unknown>)[key]) return false;
+    if (key !== keys[n] || (next as Record<string, unknown>)[key] !== values![n]) return false;
     n++;
   }
   return n === keys.length;
@@ -104,16 +111,20 @@ export function preparedJson(content: object): PreparedMessage {
   }
   const slot = slots[index];
   if (slot !== undefined) {
-    if (slot.content === content || sameContent(slot.content, slot.keys, content)) return slot.prepared;
+    if (slot.content === content || sameContent(slot.content, slot.keys, slot.values, content)) return slot.prepared;
     // A member's own content: encoded for it, and the next member compares with it.
     const prepared = encode(content);
     slot.content = content;
     slot.keys = comparableKeys(content);
+    slot.values = valuesOf(content, slot.keys);
     slot.prepared = prepared;
     return prepared;
   }
   const prepared = encode(content);
-  if (index === slots.length) slots.push({ content, keys: comparableKeys(content), prepared });
+  if (index === slots.length) {
+    const keys = comparableKeys(content);
+    slots.push({ content, keys, values: valuesOf(content, keys), prepared });
+  }
   return prepared;
 }
 
@@ -121,13 +132,13 @@ export function preparedJson(content: object): PreparedMessage {
  * Calls the consumer's handler for `message` with frame sharing on: its `sendJson` calls may reuse
  * the previous member's frames for the same event (see above). Nested dispatches keep their own.
  */
-export function callHandlerSharingFrames(consumer: object, message: LayerMessage, logger: Logger): unknown {
+export function callHandlerSharingFrames(consumer: { readonly logger: Logger }, message: LayerMessage): unknown {
   const outerEvent = dispatch.event;
   const outerSends = dispatch.sends;
   dispatch.event = message;
   dispatch.sends = 0;
   try {
-    return callHandler(consumer, message, logger);
+    return callHandler(consumer, message);
   } finally {
     dispatch.event = outerEvent;
     dispatch.sends = outerSends;

@@ -59,22 +59,38 @@ export function warnOnce(logger: Logger, key: string, fields: object, msg: strin
   logger.warn(fields, msg);
 }
 
+/** The last (class, event type) → class method that {@link callHandler} found (a copy of one {@link findHandler} cache entry). */
+const last: { type: unknown; proto: object | null; name: string; handler: Handler | null } = { type: undefined, proto: null, name: '', handler: null };
+
 /**
  * Calls `consumer`'s handler for `message` (`chat.message` → `chatMessage(message)`) and returns
  * what it returned. An invalid type or a missing handler is logged once per type and ignored.
  */
-export function callHandler(consumer: object, message: LayerMessage, logger: Logger): unknown {
+export function callHandler(consumer: { readonly logger: Logger }, message: LayerMessage): unknown {
+  const type = message.type;
+  const proto = Object.getPrototypeOf(consumer) as object;
+  // A group event reaches every member with the same type, and members are mostly of one class:
+  // the last (class, type) → handler is remembered, so a fan-out looks each up once.
+  if (type === last.type && proto === last.proto && !Object.hasOwn(consumer, last.name)) {
+    return (last.handler as (m: LayerMessage) => unknown).call(consumer, message);
+  }
   let name: string;
   try {
-    name = handlerNameFor(message.type);
+    name = handlerNameFor(type);
   } catch (err) {
-    warnOnce(logger, `invalid:${message.type}`, { err, type: message.type }, `refused event: ${(err as Error).message}`);
+    warnOnce(consumer.logger, `invalid:${type}`, { err, type }, `refused event: ${(err as Error).message}`);
     return undefined;
   }
   const handler = findHandler(consumer, name);
+  if (handler !== null && !Object.hasOwn(consumer, name)) {
+    last.type = type;
+    last.proto = proto;
+    last.name = name;
+    last.handler = handler;
+  }
   if (handler === null) {
     const consumerName = consumer.constructor.name;
-    warnOnce(logger, `${consumerName}:${message.type}`, { type: message.type, consumer: consumerName, code: 'SB_ERR_NO_HANDLER' }, `${consumerName} has no handler ${name}() for event type ${JSON.stringify(message.type)}; event ignored`);
+    warnOnce(consumer.logger, `${consumerName}:${message.type}`, { type: message.type, consumer: consumerName, code: 'SB_ERR_NO_HANDLER' }, `${consumerName} has no handler ${name}() for event type ${JSON.stringify(message.type)}; event ignored`);
     return undefined;
   }
   return (handler as (m: LayerMessage) => unknown).call(consumer, message);

@@ -15,6 +15,9 @@ import { handleRequest } from './request.js';
 import { validateWith, type StandardSchemaV1 } from './schema.js';
 import { WebsocketConsumer, type ReceivedFrame } from './websocket.js';
 
+/** The default `requestSchemas`: frozen and shared by every connection. */
+const NO_SCHEMAS: Readonly<Record<string, StandardSchemaV1>> = Object.freeze({});
+
 /** The error frame sent for a bad client message. */
 export interface ErrorFrame {
   readonly type: 'error';
@@ -44,8 +47,10 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extend
    */
   receiveSchema: StandardSchemaV1 | null = null;
   /** Schemas for request data by request type; a request failing its schema is answered `SB_ERR_VALIDATION`. */
-  requestSchemas: Readonly<Record<string, StandardSchemaV1>> = {};
+  requestSchemas: Readonly<Record<string, StandardSchemaV1>> = NO_SCHEMAS;
   #badFrames = 0;
+  /** `#answerError` as a callback, made at the first asynchronous `receiveJson` (one per connection, not per message). */
+  #answerErrorOf: ((err: unknown) => void) | undefined;
 
   /**
    * Called with each decoded message that is not a request. `content` comes from the client:
@@ -103,7 +108,7 @@ export class JsonWebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extend
     } catch (err) {
       return this.#answerError(err);
     }
-    if (result && typeof result.then === 'function') return result.catch((err: unknown) => this.#answerError(err));
+    if (result && typeof result.then === 'function') return result.catch((this.#answerErrorOf ??= (err: unknown) => this.#answerError(err)));
   }
 
   /** A frame refused by a rate-limit feature: answered with an error frame, the connection stays. */

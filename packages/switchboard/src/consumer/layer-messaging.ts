@@ -20,6 +20,11 @@ export interface LayerMessagingInit {
   readonly channelName: string;
   readonly channelLayer: ChannelLayer | null;
   readonly logger: Logger;
+  /**
+   * With these, `logger` is `init.logger.child(loggerBindings)`, made the first time it is used
+   * (an idle connection that never logs holds no child logger). Default: `init.logger` as is.
+   */
+  readonly loggerBindings?: Record<string, unknown>;
   readonly history?: HistoryStore | null;
 }
 
@@ -29,16 +34,27 @@ export class LayerMessaging<E extends object = EventMap> {
   readonly channelName: string;
   /** The channel layer, or `null` when the server runs without one. */
   readonly channelLayer: ChannelLayer | null;
-  /** A child logger bound to this connection's path and client. */
-  readonly logger: Logger;
+  #logger: Logger;
+  #loggerBindings: Record<string, unknown> | undefined;
   /** The server's history store (`ServerOptions.history`), or `null`. */
   readonly history: HistoryStore | null;
 
   constructor(init: LayerMessagingInit) {
     this.channelName = init.channelName;
     this.channelLayer = init.channelLayer;
-    this.logger = init.logger;
+    this.#logger = init.logger;
+    this.#loggerBindings = init.loggerBindings;
     this.history = init.history ?? null;
+  }
+
+  /** A child logger bound to this connection's path and client (made on first use). */
+  get logger(): Logger {
+    const bindings = this.#loggerBindings;
+    if (bindings !== undefined) {
+      this.#loggerBindings = undefined;
+      this.#logger = this.#logger.child(bindings);
+    }
+    return this.#logger;
   }
 
   /**

@@ -14,6 +14,8 @@ export interface ConsumerDeps {
   readonly channelLayer: ChannelLayer | null;
   readonly connection: ConnectionHandle;
   readonly logger: Logger;
+  /** Bindings of a child of `logger`, made when the consumer first logs. Default none: `logger` as is. */
+  readonly loggerBindings?: Record<string, unknown>;
   /** History store consumers reach as `this.history`. Default `null`. */
   readonly history?: HistoryStore | null;
 }
@@ -30,6 +32,7 @@ export async function startConsumer(resolved: ResolvedConsumer, deps: ConsumerDe
     channelLayer: deps.channelLayer,
     connection: deps.connection,
     logger: deps.logger,
+    ...(deps.loggerBindings === undefined ? {} : { loggerBindings: deps.loggerBindings }),
     history: deps.history ?? null,
     args: resolved.args,
     features: resolved.features ?? [],

@@ -19,6 +19,8 @@ export interface ConsumerInit<K extends RouteKwargs = RouteKwargs, A = unknown> 
   readonly channelLayer: ChannelLayer | null;
   readonly connection: ConnectionHandle;
   readonly logger: Logger;
+  /** Bindings of the connection's child logger, made from `logger` on first use (see `LayerMessagingInit`). */
+  readonly loggerBindings?: Record<string, unknown>;
   /** The server's history store (`ServerOptions.history`); absent or `null` without one. */
   readonly history?: HistoryStore | null;
   /** The init arguments given at routing time (`Consumer.with(args)`); `undefined` without. */

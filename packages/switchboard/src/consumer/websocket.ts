@@ -16,7 +16,7 @@ import { callHandlerSharingFrames } from './frame-cache.js';
 import { findHandler, injectedFrame, registerFrameworkPrototype } from './handlers.js';
 import { handlerNameFor } from './handler-name.js';
 import { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
-import { SerialQueue, type SerialQueueHost, type Work } from './serial-queue.js';
+import { kEvent, kFail, kWork, SerialQueue, type SerialQueueHost, type Work } from './serial-queue.js';
 import type { ConsumerClass, ConsumerInit, ConsumerWithArgs, KwargsOf, ReceivedFrame } from './types.js';
 
 export { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
@@ -33,6 +33,9 @@ type Phase = 'connecting' | 'open' | 'closing' | 'failed' | 'closed' | 'done';
 const CONNECT: Work = { kind: 'connect' };
 const FEATURES: Work = { kind: 'features' };
 
+/** What a consumer declares by default: one frozen empty list shared by all (nothing per connection). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** Events queued behind a busy consumer, at most, per unit of the layer's `capacity`. */
 const BACKLOG_PER_CAPACITY = 10;
 
@@ -48,38 +51,43 @@ const BACKLOG_PER_CAPACITY = 10;
  * init arguments given with {@link WebsocketConsumer.with}.
  * Example: `class Echo extends WebsocketConsumer { override receive({ text }: ReceivedFrame) { if (text) this.send(text); } }`.
  */
-export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends object = EventMap, A = unknown> extends LayerMessaging<E> {
+export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends object = EventMap, A = unknown> extends LayerMessaging<E> implements SerialQueueHost {
   /** The connection's scope: path, headers, cookies, session, user, `urlRoute.kwargs`. */
   readonly scope: Scope<K>;
   /** The init arguments given at routing time with {@link WebsocketConsumer.with}. */
   readonly args: A;
   /** Groups joined before `connect()` and left before `disconnect()`. Override as a field. */
-  groups: readonly string[] = [];
+  groups: readonly string[] = NONE;
   /** Features, with hooks run in this order (see `feature.ts`). Override as a field. */
-  features: readonly ConsumerFeature[] = [];
+  features: readonly ConsumerFeature[] = NONE;
 
   readonly #connection: ConnectionHandle;
   readonly #addedFeatures: readonly ConsumerFeature[];
   #phase: Phase = 'connecting';
   readonly #queue: SerialQueue;
   #context: FeatureContext | undefined;
-  #resolveDone!: () => void;
-  /** Settles once `disconnect()` ran and the channel was released. */
-  readonly [kDone]: Promise<void> = new Promise((resolve) => {
-    this.#resolveDone = resolve;
-  });
-  readonly #receiver: ChannelReceiver;
+  /** `[kDone]`, made when first asked for (most connections are never waited for). */
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
+  #finished = false;
 
   constructor(init: ConsumerInit<K, A>) {
     super(init);
     this.scope = init.scope;
     this.args = init.args as A;
     this.#connection = init.connection;
-    this.#addedFeatures = init.features ?? [];
-    const host: SerialQueueHost = { work: (work) => this.#work(work), event: (message) => this.#event(message), fail: (err) => this.#fail(err) };
+    this.#addedFeatures = init.features ?? NONE;
     const capacity = init.channelLayer === null ? DEFAULT_LAYER_OPTIONS.capacity : channelCapacityFor(init.channelLayer.options, init.channelName);
-    this.#queue = new SerialQueue(host, capacity * BACKLOG_PER_CAPACITY);
-    this.#receiver = (message) => this.#deliver(message);
+    this.#queue = new SerialQueue(this, capacity * BACKLOG_PER_CAPACITY);
+  }
+
+  /** Settles once `disconnect()` ran and the channel was released. */
+  get [kDone](): Promise<void> {
+    if (this.#done === undefined) {
+      if (this.#finished) this.#done = Promise.resolve();
+      else this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    }
+    return this.#done;
   }
 
   /**
@@ -175,7 +183,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
       // Events that arrive while joining queue behind connect(), never before accept().
       this.#queue.busy = true;
       try {
-        layer.attach(this.channelName, this.#receiver);
+        const receiver: ChannelReceiver = (message) => this.#deliver(message);
+        layer.attach(this.channelName, receiver);
         for (const group of this.groups) await layer.groupAdd(group, this.channelName);
       } finally {
         this.#queue.busy = false;
@@ -188,7 +197,7 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
   /** A frame arrived from the socket. */
   [kFrame](frame: ReceivedFrame): void {
     if (this.#phase === 'failed' || this.#phase === 'done') return;
-    if (acceptsFrame(this.features, frame, this.#featureContext())) this.#queue.push({ kind: 'frame', frame });
+    if (this.features.length === 0 || acceptsFrame(this.features, frame, this.#featureContext())) this.#queue.push({ kind: 'frame', frame });
   }
 
   /** The socket closed (or the handshake was abandoned) with `code`. */
@@ -232,14 +241,15 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     return true;
   }
 
-  #work(work: Work): unknown {
+  /** @internal Runs lifecycle work for the serial queue. */
+  [kWork](work: Work): unknown {
     const phase = this.#phase;
     if (phase === 'failed' || phase === 'done') return work.kind === 'disconnect' ? this.#disconnect(work.code) : undefined;
     switch (work.kind) {
       case 'connect':
         return phase === 'closed' ? undefined : this.connect();
       case 'features':
-        return phase === 'open' ? runConnected(this.features, this.#featureContext()) : undefined;
+        return phase === 'open' && this.features.length > 0 ? runConnected(this.features, this.#featureContext()) : undefined;
       case 'frame':
         return this.receive(work.frame);
       case 'disconnect':
@@ -249,12 +259,22 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
     }
   }
 
+  /** @internal Runs a layer event's handler for the serial queue. */
+  [kEvent](message: LayerMessage): unknown {
+    return this.#event(message);
+  }
+
+  /** @internal A run of the serial queue threw or rejected. */
+  [kFail](err: unknown): void {
+    this.#fail(err);
+  }
+
   #event(message: LayerMessage): unknown {
     if (this.#phase === 'failed' || this.#phase === 'done') return undefined;
     if (this.features.length > 0 && !acceptsEvent(this.features, message, this.#featureContext())) return undefined;
     // Channels code injects frames as `websocket.receive` layer events: they reach receive().
     if (message.type === 'websocket.receive' && findHandler(this, 'websocketReceive') === null) return injectedFrame(this, message);
-    return callHandlerSharingFrames(this, message, this.logger);
+    return callHandlerSharingFrames(this, message);
   }
 
 
@@ -277,7 +297,8 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
       if (layer && this.channelName) {
         await layer.releaseChannel(this.channelName).catch((err: unknown) => this.logger.error({ err }, 'releaseChannel failed'));
       }
-      this.#resolveDone();
+      this.#finished = true;
+      this.#resolveDone?.();
     }
   }
 

@@ -13,7 +13,6 @@ import {
   receiveSignal,
   validateChannelPrefix,
   validateGroupName,
-  validateMessage,
   type ChannelLayer,
   type ChannelLayerCapabilities,
   type ChannelLayerOptions,
@@ -27,6 +26,7 @@ import {
 } from './channel-layer.js';
 import { LayerEvents } from './layer-events.js';
 import { LocalCore } from './local-core.js';
+import { checkMessage } from './message-check.js';
 import { RateLimitedWarnings, WARNING_INTERVAL_MS } from '../rate-limited-warnings.js';
 
 /**
@@ -173,7 +173,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   async send(channel: string, message: LayerMessage): Promise<void> {
     this.#assertOpen();
     validateChannelName(channel, 'send');
-    validateMessage(message, this.options.maxMessageBytes, 'send');
+    checkMessage(message, this.options.maxMessageBytes, 'send');
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
     if (!this.#core.deliver(channel, event)) {
       throw new ChannelFullError(`send(${JSON.stringify(channel)}): the channel is full (capacity ${channelCapacityFor(this.options, channel)} messages, or its receiver's backlog is at capacity); message of type ${JSON.stringify(event.type)} not delivered`);
@@ -232,10 +232,20 @@ export class InMemoryChannelLayer implements ChannelLayer {
    *   {@link InvalidMessageError} (`SB_ERR_INVALID_MESSAGE`),
    *   {@link MessageTooLargeError} (`SB_ERR_MESSAGE_TOO_LARGE`); {@link LayerClosedError}.
    */
-  async groupSend(group: string, message: LayerMessage): Promise<GroupSendResult> {
+  groupSend(group: string, message: LayerMessage): Promise<GroupSendResult> {
+    // Not an async function: the fan-out is synchronous, so the promise is made settled (one
+    // allocation, no async frame); errors still come back as a rejected promise, never thrown.
+    try {
+      return Promise.resolve(this.#groupSendNow(group, message));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  #groupSendNow(group: string, message: LayerMessage): GroupSendResult {
     this.#assertOpen();
     validateGroupName(group, 'groupSend');
-    validateMessage(message, this.options.maxMessageBytes, 'groupSend');
+    checkMessage(message, this.options.maxMessageBytes, 'groupSend');
     const event = Object.isFrozen(message) ? message : Object.freeze(message);
     this.stats.messagesSent++;
     const result = this.#core.fanOut(group, event);

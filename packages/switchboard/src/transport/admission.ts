@@ -21,9 +21,16 @@ export class PendingHandshakes {
   /** Sockets counted now, with the address they count against. */
   readonly #counted = new WeakMap<Duplex, string>();
 
+  /** One `close` listener for every counted socket (`this` is the socket), removed on release. */
+  readonly #onClose: (this: Duplex) => void;
+
   /** @param limit - most pending handshakes per address; `Infinity` for no cap. */
   constructor(limit: number) {
     this.#limit = limit;
+    const pending = this;
+    this.#onClose = function (this: Duplex): void {
+      pending.release(this);
+    };
   }
 
   /** Pending handshakes from `address` now. */
@@ -42,7 +49,7 @@ export class PendingHandshakes {
     if (n >= this.#limit) return false;
     this.#perAddress.set(address, n + 1);
     this.#counted.set(socket, address);
-    socket.once('close', () => this.release(socket));
+    socket.once('close', this.#onClose);
     return true;
   }
 
@@ -51,6 +58,7 @@ export class PendingHandshakes {
     const address = this.#counted.get(socket);
     if (address === undefined) return;
     this.#counted.delete(socket);
+    socket.off('close', this.#onClose);
     const n = this.count(address) - 1;
     if (n > 0) this.#perAddress.set(address, n);
     else this.#perAddress.delete(address);

@@ -6,12 +6,12 @@
 import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket as WebSocketClass, type WebSocket, type WebSocketServer } from 'ws';
 import { CloseCode } from '../close-codes.js';
 import type { ConnectionHandle, PreparedMessage } from '../connection.js';
 import { kClosed, kFrame, type WebsocketConsumer } from '../consumer/websocket.js';
 import type { Scope } from '../scope.js';
-import { binaryFrame, preparedFrame, textFrame, writeCorked, type CorkTarget } from './frame-writer.js';
+import { binaryFrame, flushCollected, preparedFrame, textFrame, writeCollected, type CollectTarget } from './frame-writer.js';
 
 /** Most pongs being written at once before a ping flood is closed with 4429 (ws's `maxPendingAutoPongs` default). */
 export const MAX_PENDING_PONGS = 60;
@@ -61,39 +61,97 @@ export function truncateReason(reason: string | undefined): string {
   return out;
 }
 
+/** The connection of a `ws` socket (set at open, read by the shared listeners below). */
+const kConnection = Symbol('switchboard.connection');
+
+/** `ws`'s own `close`, called after the held frames went out (see {@link closeAfterHeldFrames}). */
+const wsClose = WebSocketClass.prototype.close;
+
+/**
+ * Every `ws` socket's `close` (set per socket, one shared function): `ws` calls it to answer the
+ * peer's close frame and after a protocol error, and we call it from `close()`. The frames held
+ * for this tick are written first, so its close frame comes after them, as it did when each
+ * frame was written at once (RFC 6455 §5.5.1).
+ */
+function closeAfterHeldFrames(this: WebSocket, code?: number, reason?: string | Buffer): void {
+  const conn = (this as WsWithConnection)[kConnection];
+  if (conn !== undefined) flushCollected(conn);
+  wsClose.call(this, code, reason);
+}
+
+/** A `ws` socket with its connection, for the shared listeners below. */
+type WsWithConnection = WebSocket & { [kConnection]: WebsocketConnection };
+
+// One function per event for all connections, `this` being the `ws` socket (EventEmitter calls
+// listeners so): no closures per connection (docs/architecture.md, "Memory per connection").
+function connectionOf(ws: WebSocket): WebsocketConnection {
+  return (ws as WsWithConnection)[kConnection];
+}
+function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  const conn = connectionOf(this);
+  conn.alive = true;
+  conn.consumer?.[kFrame](isBinary ? { bytes: data } : { text: data.toString() });
+}
+function onWsPong(this: WebSocket): void {
+  connectionOf(this).alive = true;
+}
+function onWsPing(this: WebSocket, data: Buffer): void {
+  connectionOf(this).onPing(this, data);
+}
+function onWsError(this: WebSocket, err: Error & { code?: string }): void {
+  connectionOf(this).onProtocolError(err);
+}
+function onWsClose(this: WebSocket, code: number): void {
+  connectionOf(this).onClosed(code);
+}
+
 /** A connection from upgrade request to close. */
-export class WebsocketConnection implements ConnectionHandle, CorkTarget {
+export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
   /** Set by the heartbeat sweep; cleared when a pong or frame arrives. */
   alive = true;
   consumer: WebsocketConsumer | undefined;
   ws: WebSocket | undefined;
-  /** Whether the socket is corked for the current tick. */
-  corked = false;
+  /** Frames held for the end of this tick (`frame-writer.ts`). */
+  collected: Buffer | Buffer[] | undefined = undefined;
+  collectedBytes = 0;
   /** Close code of a handshake refused before `consumer` was set (run its disconnect later). */
   refusedCode: number | undefined;
   readonly peer: string;
   #closeTimer: NodeJS.Timeout | undefined;
   /** Pongs written whose write has not completed yet (a client flooding pings without reading). */
   #pendingPongs = 0;
-  readonly #pongWritten = (): void => {
-    this.#pendingPongs--;
-  };
+  /** Made at the first ping (most connections never get one between sweeps... or ever). */
+  #pongWritten: (() => void) | undefined;
+  /** The upgrade request and its first bytes: kept until the handshake is answered, then dropped. */
+  #req: IncomingMessage | undefined;
+  #head: Buffer | undefined;
 
   constructor(
     readonly host: ConnectionHost,
-    readonly req: IncomingMessage,
+    req: IncomingMessage,
     readonly socket: Duplex,
-    readonly head: Buffer,
+    head: Buffer,
     readonly scope: Scope,
   ) {
+    this.#req = req;
+    this.#head = head;
     this.peer = `${scope.client?.host ?? '?'}:${scope.client?.port ?? '?'}`;
   }
 
+  /** The upgrade request, until the handshake was answered (101 or refused); then `undefined`. */
+  get req(): IncomingMessage | undefined {
+    return this.#req;
+  }
+
   accept(subprotocol?: string): void {
-    if (this.state !== 'handshake' || this.socket.destroyed) return;
-    if (subprotocol !== undefined) this.host.selectedProtocols.set(this.req, subprotocol);
-    this.host.wss.handleUpgrade(this.req, this.socket, this.head, (ws) => this.#opened(ws));
+    const req = this.#req;
+    if (this.state !== 'handshake' || this.socket.destroyed || req === undefined) return;
+    if (subprotocol !== undefined) this.host.selectedProtocols.set(req, subprotocol);
+    const head = this.#head!;
+    this.#req = undefined;
+    this.#head = undefined;
+    this.host.wss.handleUpgrade(req, this.socket, head, (ws) => this.#opened(ws));
   }
 
   sendText(text: string): void {
@@ -116,6 +174,7 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
     }
     if (this.state !== 'open') return;
     this.state = 'closing';
+    // ws.close is closeAfterHeldFrames: the frames sent before close() go out before the close frame.
     this.ws!.close(code, truncateReason(reason));
     this.#cutAfterCloseTimeout();
   }
@@ -133,6 +192,8 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   reject(status: number, reason: string, code = 1006): void {
     if (this.state !== 'handshake') return;
     this.state = 'closed';
+    this.#req = undefined;
+    this.#head = undefined;
     abortHandshake(this.socket, status);
     this.host.onReject(this, status, reason);
     if (this.consumer) this.consumer[kClosed](code);
@@ -143,12 +204,25 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   abandon(): void {
     if (this.state !== 'handshake') return;
     this.state = 'closed';
+    this.#req = undefined;
+    this.#head = undefined;
     if (this.consumer) this.consumer[kClosed](1006);
     else this.refusedCode = 1006;
   }
 
+  /** Whether held frames may still be written: `ws` has not sent a close frame on its own. */
+  get writable(): boolean {
+    return this.ws !== undefined && this.ws.readyState === 1; // WebSocket.OPEN
+  }
+
+  /** Sends a ping (the heartbeat), after the frames held for this tick. */
+  ping(): void {
+    flushCollected(this);
+    this.ws!.ping();
+  }
+
   #write(bytes: Buffer): void {
-    const buffered = writeCorked(this, bytes);
+    const buffered = writeCollected(this, bytes);
     if (buffered > this.host.maxSendQueueBytes) this.host.onSlowClient(this, buffered);
   }
 
@@ -156,7 +230,8 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
    * Answers a ping (RFC 6455 §5.5.2) unless more than {@link MAX_PENDING_PONGS} pongs are still
    * being written: a client that floods pings without reading is closed with 4429.
    */
-  #onPing(ws: WebSocket, data: Buffer): void {
+  /** @internal `ws` 'ping' (see {@link onWsPing}). */
+  onPing(ws: WebSocket, data: Buffer): void {
     this.alive = true;
     if (this.state !== 'open') return;
     if (this.#pendingPongs >= MAX_PENDING_PONGS) {
@@ -164,7 +239,29 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
       return;
     }
     this.#pendingPongs++;
+    flushCollected(this);
+    this.#pongWritten ??= (): void => {
+      this.#pendingPongs--;
+    };
     ws.pong(data, false, this.#pongWritten);
+  }
+
+  /** @internal `ws` 'error': it has sent a close frame (see {@link onWsError}). */
+  onProtocolError(err: Error & { code?: string }): void {
+    // ws has sent a close frame (1002 protocol error, 1007, 1008 too many fragments, 1009;
+    // docs/close-codes.md); the 'close' event reports the code. ws itself waits 30 s for the
+    // peer's close frame, we wait closeTimeoutMs.
+    if (this.state === 'open') this.state = 'closing';
+    this.host.onProtocolError(this, err);
+    this.#cutAfterCloseTimeout();
+  }
+
+  /** @internal `ws` 'close'. */
+  onClosed(code: number): void {
+    clearTimeout(this.#closeTimer);
+    this.state = 'closed';
+    this.host.onClosed(this, code);
+    this.consumer?.[kClosed](code);
   }
 
   #opened(ws: WebSocket): void {
@@ -174,28 +271,13 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
     }
     this.ws = ws;
     this.state = 'open';
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.alive = true;
-      this.consumer?.[kFrame](isBinary ? { bytes: data } : { text: data.toString() });
-    });
-    ws.on('pong', () => {
-      this.alive = true;
-    });
-    ws.on('ping', (data: Buffer) => this.#onPing(ws, data));
-    ws.on('error', (err: Error & { code?: string }) => {
-      // ws has sent a close frame (1002 protocol error, 1007, 1008 too many fragments, 1009;
-      // docs/close-codes.md); the 'close' event reports the code. ws itself waits 30 s for the
-      // peer's close frame, we wait closeTimeoutMs.
-      if (this.state === 'open') this.state = 'closing';
-      this.host.onProtocolError(this, err);
-      this.#cutAfterCloseTimeout();
-    });
-    ws.on('close', (code: number) => {
-      clearTimeout(this.#closeTimer);
-      this.state = 'closed';
-      this.host.onClosed(this, code);
-      this.consumer?.[kClosed](code);
-    });
+    (ws as WsWithConnection)[kConnection] = this;
+    ws.close = closeAfterHeldFrames;
+    ws.on('message', onWsMessage);
+    ws.on('pong', onWsPong);
+    ws.on('ping', onWsPing);
+    ws.on('error', onWsError);
+    ws.on('close', onWsClose);
     this.host.onOpen(this);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Writes server frames straight to sockets, framed once per message and corked per tick
+ * Writes server frames straight to sockets, framed once per message and collected per tick
  * (DESIGN.md §7): a group event for 1,000 members is framed once, and all frames for one socket
- * within a tick leave in one write.
+ * within a tick leave in one write of one buffer (docs/architecture.md, "Writing frames").
  *
  * Frames are built with `ws`'s own `Sender.frame` (RFC 6455 §5.2; server frames are unmasked).
  * This bypasses `ws`'s sender, which is safe because per-message deflate is off (the `ws` server
@@ -26,13 +26,35 @@ export function frame(payload: Buffer, opcode: number): Buffer {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+/**
+ * Frames `text` as one unmasked, final text frame (RFC 6455 §5.2) in one buffer: the header and
+ * the UTF-8 payload written in place (no payload buffer, no concat). Same bytes as {@link frame}.
+ */
+function frameText(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(header + length);
+  out[0] = 0x80 | OPCODE_TEXT; // FIN, no RSV bits
+  if (header === 2) out[1] = length;
+  else if (header === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  out.write(text, header, length, 'utf8');
+  return out;
+}
+
 /** The framed bytes of a prepared text message, built on first use and cached on it. */
 export function preparedFrame(message: PreparedMessage): Buffer {
   let f = message.frame;
   if (f === undefined) {
-    const payload = Buffer.from(message.text);
-    message.byteLength = payload.length;
-    f = [frame(payload, OPCODE_TEXT)];
+    const framed = frameText(message.text);
+    message.byteLength = framed.length - (framed[1]! < 126 ? 2 : framed[1] === 126 ? 4 : 10);
+    f = [framed];
     message.frame = f;
   }
   return f[0]!;
@@ -40,7 +62,7 @@ export function preparedFrame(message: PreparedMessage): Buffer {
 
 /** Frames a one-off text message. */
 export function textFrame(text: string): Buffer {
-  return frame(Buffer.from(text), OPCODE_TEXT);
+  return frameText(text);
 }
 
 /** Frames a one-off binary message. */
@@ -48,40 +70,61 @@ export function binaryFrame(bytes: Uint8Array): Buffer {
   return frame(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), OPCODE_BINARY);
 }
 
-/** Something with a socket that can be corked for the rest of the tick. */
-export interface CorkTarget {
+/**
+ * A connection whose frames {@link writeCollected} holds until the end of the tick. The frames
+ * one connection gets within a tick leave in one `socket.write` (one buffer), not one write per
+ * frame: `ws` never sees them, so before anything else writes to the socket (a pong, a ping, a
+ * close frame) the owner calls {@link flushCollected}, and frames still held when `ws` closed on
+ * its own (a protocol error, the peer's close) are dropped: no data frame after a close frame
+ * (RFC 6455 §5.5.1).
+ */
+export interface CollectTarget {
   readonly socket: Duplex;
-  /** Whether `socket` is corked by {@link writeCorked} for the current tick. */
-  corked: boolean;
+  /** Frames held for this tick: none, one buffer, or several. */
+  collected: Buffer | Buffer[] | undefined;
+  /** Bytes in `collected`. */
+  collectedBytes: number;
+  /** Whether the frames may still be written (false once a close frame went out). */
+  readonly writable: boolean;
 }
 
-const corked: CorkTarget[] = [];
-let uncorkScheduled = false;
+const dirty: CollectTarget[] = [];
+let flushScheduled = false;
 
-function uncorkAll(): void {
-  uncorkScheduled = false;
-  for (let i = 0; i < corked.length; i++) {
-    const target = corked[i]!;
-    target.corked = false;
-    target.socket.uncork();
-  }
-  corked.length = 0;
+function flushAll(): void {
+  flushScheduled = false;
+  // A flush may run user code (a socket 'drain' or 'error' listener): take the list first.
+  for (let i = 0; i < dirty.length; i++) flushCollected(dirty[i]!);
+  dirty.length = 0;
+}
+
+/** Writes what `target` holds now, in one write (or drops it when `target` is no longer writable). */
+export function flushCollected(target: CollectTarget): void {
+  const held = target.collected;
+  if (held === undefined) return;
+  target.collected = undefined;
+  const bytes = target.collectedBytes;
+  target.collectedBytes = 0;
+  if (!target.writable || target.socket.destroyed) return;
+  target.socket.write(Array.isArray(held) ? Buffer.concat(held, bytes) : held);
 }
 
 /**
- * Writes `bytes` to `target.socket`, corking it until the end of the current tick.
- * @returns the socket's buffered byte count after the write (for the send-queue bound).
+ * Holds `frame` for `target` until the end of the current tick (see {@link CollectTarget}).
+ * @returns the bytes waiting for this socket after it: the socket's buffer plus what is held (for
+ *   the send-queue bound, `maxSendQueueBytes`).
  */
-export function writeCorked(target: CorkTarget, bytes: Buffer): number {
-  if (!target.corked) {
-    target.corked = true;
-    target.socket.cork();
-    corked.push(target);
-    if (!uncorkScheduled) {
-      uncorkScheduled = true;
-      process.nextTick(uncorkAll);
+export function writeCollected(target: CollectTarget, frame: Buffer): number {
+  const held = target.collected;
+  if (held === undefined) {
+    target.collected = frame;
+    dirty.push(target);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      process.nextTick(flushAll);
     }
-  }
-  target.socket.write(bytes);
-  return target.socket.writableLength;
+  } else if (Array.isArray(held)) held.push(frame);
+  else target.collected = [held, frame];
+  target.collectedBytes += frame.length;
+  return target.socket.writableLength + target.collectedBytes;
 }

@@ -27,6 +27,11 @@ import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } 
 
 export type { ServerOptions } from './server-options.js';
 
+/** An `end` listener during the handshake: a client that leaves frees its socket at once. */
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
 /** Counters for metrics. */
 export interface ServerStats {
   /** Connections open now. */
@@ -70,9 +75,10 @@ export class SwitchboardServer implements ConnectionHost {
   #listening = false;
   readonly #options: ResolvedServerOptions;
   readonly #connections = new Set<WebsocketConnection>();
-  readonly #pending = new Set<WebsocketConnection>();
+  /** Connections whose handshake is not answered yet, by socket. */
+  readonly #pending = new Map<Duplex, WebsocketConnection>();
   /** Upgrades past their headers and not yet answered: their `handshakeTimeoutMs` timer and `end` listener. */
-  readonly #handshakes = new Map<Duplex, { timer: NodeJS.Timeout; onEnd: () => void }>();
+  readonly #handshakes = new Map<Duplex, { timer: NodeJS.Timeout }>();
   readonly #pendingPerAddress: PendingHandshakes;
   readonly #capacityWarnings: RateLimitedWarnings;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -119,7 +125,24 @@ export class SwitchboardServer implements ConnectionHost {
       if (!this.#pendingPerAddress.admit(socket)) this.#refuseOverCapacity(socket, 429, this.#perAddressReason(socket));
     });
     this.httpServer.on('upgrade', this.#upgradeListener);
+    // Per-socket listeners are these shared functions (`this` is the socket), not closures per
+    // connection that would keep the upgrade's locals alive (docs/architecture.md, "Memory per connection").
+    const server = this;
+    this.#handshakeSocketClosed = function (this: Duplex): void {
+      server.#endHandshake(this);
+    };
+    this.#abandonIfHandshaking = function (this: Duplex): void {
+      const conn = server.#pending.get(this);
+      if (conn !== undefined && conn.state === 'handshake') {
+        server.#pending.delete(this);
+        conn.abandon();
+      }
+    };
   }
+
+  readonly #handshakeSocketClosed: (this: Duplex) => void;
+  readonly #abandonIfHandshaking: (this: Duplex) => void;
+  readonly #onHandshakeSocketError = (err: Error): void => this.logger.debug({ err }, 'socket error during handshake');
 
   #perAddressReason(socket: Duplex): string {
     const address = clientAddress(socket);
@@ -146,10 +169,9 @@ export class SwitchboardServer implements ConnectionHost {
     timer.unref();
     // Node's HTTP server allows half-open sockets, so a client that leaves during the handshake
     // would otherwise hold its socket (and its place under the caps) until the timer fires.
-    const onEnd = (): void => void socket.destroy();
-    socket.once('end', onEnd);
-    this.#handshakes.set(socket, { timer, onEnd });
-    socket.once('close', () => this.#endHandshake(socket));
+    socket.once('end', destroySelf);
+    this.#handshakes.set(socket, { timer });
+    socket.once('close', this.#handshakeSocketClosed);
   }
 
   /** The handshake on `socket` was answered (101 or refused) or the socket closed. */
@@ -158,7 +180,8 @@ export class SwitchboardServer implements ConnectionHost {
     if (handshake !== undefined) {
       clearTimeout(handshake.timer);
       // After a 101, ws handles the end of the stream (the closing handshake).
-      socket.off('end', handshake.onEnd);
+      socket.off('end', destroySelf);
+      socket.off('close', this.#handshakeSocketClosed);
       this.#handshakes.delete(socket);
     }
     this.#pendingPerAddress.release(socket);
@@ -239,7 +262,7 @@ export class SwitchboardServer implements ConnectionHost {
     attached?.off('upgrade', this.#upgradeListener);
     const listening = attached !== undefined || !this.httpServer.listening ? Promise.resolve() : new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     if (attached === undefined) this.httpServer.closeIdleConnections();
-    for (const conn of this.#pending) conn.reject(503, 'server shutting down');
+    for (const conn of [...this.#pending.values()]) conn.reject(503, 'server shutting down');
     const open = [...this.#connections];
     const consumersDone = open.map((c) => c.consumer?.[kDone]);
     let timedOut = false;
@@ -264,7 +287,8 @@ export class SwitchboardServer implements ConnectionHost {
 
   onOpen(conn: WebsocketConnection): void {
     this.#endHandshake(conn.socket);
-    this.#pending.delete(conn);
+    this.#pending.delete(conn.socket);
+    conn.socket.off('close', this.#abandonIfHandshaking);
     this.#connections.add(conn);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
@@ -273,7 +297,7 @@ export class SwitchboardServer implements ConnectionHost {
 
   onReject(conn: WebsocketConnection, status: number, reason: string): void {
     this.#endHandshake(conn.socket);
-    this.#pending.delete(conn);
+    this.#pending.delete(conn.socket);
     this.stats.handshakesRejected++;
     logWebsocket(this.logger, 'REJECT', conn.scope.path, conn.peer, { status, reason });
   }
@@ -317,7 +341,7 @@ export class SwitchboardServer implements ConnectionHost {
   }
 
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', (err) => this.logger.debug({ err }, 'socket error during handshake'));
+    socket.on('error', this.#onHandshakeSocketError);
     const peer = formatPeer(req.socket.remoteAddress, req.socket.remotePort);
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -394,16 +418,10 @@ export class SwitchboardServer implements ConnectionHost {
 
     conn = new WebsocketConnection(this, req, socket, head, resolved.scope);
     const started = conn;
-    this.#pending.add(started);
-    socket.once('close', () => {
-      if (started.state === 'handshake') {
-        this.#pending.delete(started);
-        started.abandon();
-      }
-    });
-    const logger = this.logger.child({ path, peer });
+    this.#pending.set(socket, started);
+    socket.once('close', this.#abandonIfHandshaking);
     try {
-      started.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: started, logger, history: this.history });
+      started.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: started, logger: this.logger, loggerBindings: { path, peer: started.peer }, history: this.history });
     } catch (err) {
       this.logger.error({ err, path }, 'consumer failed to start');
       started.reject(500, 'consumer failed to start');
@@ -425,7 +443,7 @@ export class SwitchboardServer implements ConnectionHost {
         continue;
       }
       conn.alive = false;
-      conn.ws!.ping();
+      conn.ping();
     }
   }
 }
