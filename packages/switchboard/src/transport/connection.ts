@@ -12,6 +12,7 @@ import type { ConnectionHandle, PreparedMessage } from '../connection.js';
 import { kClosed, kFrame, type WebsocketConsumer } from '../consumer/websocket.js';
 import type { Scope } from '../scope.js';
 import { binaryFrame, preparedFrame, textFrame, writeCorked, type CorkTarget } from './frame-writer.js';
+import { negotiatedWindowBits, type SharedDeflate } from './shared-deflate.js';
 
 /** Most pongs being written at once before a ping flood is closed with 4429 (ws's `maxPendingAutoPongs` default). */
 export const MAX_PENDING_PONGS = 60;
@@ -21,6 +22,8 @@ export interface ConnectionHost {
   readonly wss: WebSocketServer;
   readonly maxSendQueueBytes: number;
   readonly closeTimeoutMs: number;
+  /** Compressor of the `sharedCompression` option, `null` when it is off. */
+  readonly sharedDeflate: SharedDeflate | null;
   /** Subprotocol chosen per request, read by the `ws` `handleProtocols` hook. */
   readonly selectedProtocols: WeakMap<IncomingMessage, string>;
   onOpen(conn: WebsocketConnection): void;
@@ -70,6 +73,8 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   ws: WebSocket | undefined;
   /** Whether the socket is corked for the current tick. */
   corked = false;
+  /** `0`, or the server window bits of the permessage-deflate this socket negotiated (shared-deflate.ts). */
+  deflateWindowBits = 0;
   /** Close code of a handshake refused before `consumer` was set (run its disconnect later). */
   refusedCode: number | undefined;
   readonly peer: string;
@@ -97,7 +102,7 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   }
 
   sendText(text: string): void {
-    if (this.state === 'open') this.#write(textFrame(text));
+    if (this.state === 'open') this.#write(this.deflateWindowBits === 0 ? textFrame(text) : this.host.sharedDeflate!.textFrame(text, this.deflateWindowBits));
   }
 
   sendBytes(bytes: Uint8Array): void {
@@ -105,7 +110,7 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
   }
 
   sendPrepared(message: PreparedMessage): void {
-    if (this.state === 'open') this.#write(preparedFrame(message));
+    if (this.state === 'open') this.#write(this.deflateWindowBits === 0 ? preparedFrame(message) : this.host.sharedDeflate!.preparedFrame(message, this.deflateWindowBits));
   }
 
   close(code: number, reason?: string): void {
@@ -174,6 +179,7 @@ export class WebsocketConnection implements ConnectionHandle, CorkTarget {
     }
     this.ws = ws;
     this.state = 'open';
+    if (this.host.sharedDeflate !== null) this.deflateWindowBits = negotiatedWindowBits(ws);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.alive = true;
       this.consumer?.[kFrame](isBinary ? { bytes: data } : { text: data.toString() });

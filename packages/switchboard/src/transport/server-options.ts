@@ -8,6 +8,7 @@ import type { ChannelLayer } from '../layers/channel-layer.js';
 import type { defaultLogger, Logger } from '../logging.js';
 import type { parseOriginPatterns } from '../middleware/origin.js';
 import type { SwitchboardServer } from './server.js';
+import type { SharedCompressionOptions } from './shared-deflate.js';
 
 /** Server options. Units are in the names. */
 export interface ServerOptions {
@@ -94,6 +95,18 @@ export interface ServerOptions {
   drainBatchSize?: number;
   /** Pause between two drain batches. Default 50 ms (10,000 connections drain in about 1 s). */
   drainIntervalMs?: number;
+  /**
+   * Compression of what the server sends (permessage-deflate, RFC 7692), shared between
+   * connections: negotiated with `server_no_context_takeover` (and `client_no_context_takeover`),
+   * each message is deflated once and the same compressed frame written to every connection that
+   * negotiated the extension; the others get the plain frame. `true` for the defaults, or
+   * `{ threshold, level }`: payloads under `threshold` bytes (default 256) go uncompressed;
+   * `level` is zlib's (default 6). Binary messages are never compressed. What clients send
+   * compressed is inflated up to `maxPayloadBytes`; past it the connection closes with 1009.
+   * Default `false` (docs/guide/deployment.md, "Compression").
+   * @throws RangeError from the constructor for any other value.
+   */
+  sharedCompression?: boolean | SharedCompressionOptions;
 }
 
 
