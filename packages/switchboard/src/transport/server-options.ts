@@ -42,7 +42,10 @@ export interface ServerOptions {
    * reconnect with `?since=`). Default `null`: none. The server does not close it.
    */
   history?: HistoryStore | null;
-  /** Largest frame a client may send; larger ones close with 1009 (ws `maxPayload`). Default 1 MiB. */
+  /**
+   * Largest frame a client may send, and (with `sharedCompression`) the largest size a compressed
+   * message may inflate to; larger ones close with 1009 (ws `maxPayload`). Default 1 MiB.
+   */
   maxPayloadBytes?: number;
   /**
    * Bound of a connection's send queue (bytes buffered for a client that is not reading); past it

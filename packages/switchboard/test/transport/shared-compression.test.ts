@@ -11,8 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WebSocket } from 'ws';
-import { CloseCode, JsonWebsocketConsumer, ProtocolTypeRouter, SwitchboardServer, URLRouter, WebsocketConsumer, path, silentLogger, type LayerMessage, type ReceivedFrame } from 'switchboard';
+import { CloseCode, InMemoryChannelLayer, JsonWebsocketConsumer, ProtocolTypeRouter, SwitchboardServer, URLRouter, WebsocketConsumer, path, silentLogger, type LayerMessage, type ReceivedFrame } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
+import { chromiumSkip, launchChromium, type Browser } from '@switchboard/test-support';
 import { startTestServer, type TestServer } from '../helpers.js';
 import { rawConnect, type RawClient } from './raw-socket.js';
 
@@ -313,5 +314,43 @@ describe('SwitchboardServer with sharedCompression', () => {
     bomber.client.socket.destroy();
     bystander.ws.close();
     await bystander.closed;
+  });
+});
+
+describe('sharedCompression with a browser', { skip: chromiumSkip }, () => {
+  let server: SwitchboardServer;
+  let port: number;
+  let browser: Browser;
+  const layer = new InMemoryChannelLayer();
+  before(async () => {
+    const http = (_req: unknown, res: { writeHead(s: number, h: Record<string, string>): { end(b: string): void } }): void => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>compression</title>');
+    server = new SwitchboardServer(new ProtocolTypeRouter({ http, websocket: router }), { port: 0, channelLayer: layer, sharedCompression: true, logger: silentLogger() });
+    port = (await server.listen()).port;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('Chromium negotiates permessage-deflate and decodes the shared compressed frame', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const extensions = await page.evaluate(`new Promise((resolve, reject) => {
+      const ws = new WebSocket('ws://127.0.0.1:${port}/ws/room/');
+      globalThis.received = [];
+      ws.onmessage = (e) => globalThis.received.push(e.data);
+      ws.onopen = () => resolve(ws.extensions);
+      ws.onerror = () => reject(new Error('websocket error'));
+    })`);
+    assert.match(String(extensions), /permessage-deflate/);
+    await waitFor(async () => (await layer.groupSize('room')) === 1);
+    const before = server.stats.messagesCompressed ?? 0;
+    const payload = chatPayload(3);
+    await layer.groupSend('room', { type: 'room.message', payload });
+    await waitFor(async () => ((await page.evaluate('globalThis.received.length')) as number) === 1, { message: 'the page got the event' });
+    assert.equal(await page.evaluate('globalThis.received[0]'), JSON.stringify(payload));
+    assert.equal((server.stats.messagesCompressed ?? 0) - before, 1);
+    await page.context().close();
   });
 });
