@@ -271,21 +271,27 @@ describe('SwitchboardServer with sharedCompression', () => {
     await roomSize(0);
   });
 
-  it('compresses one-off sends above the threshold, and ws close frames follow them in order', async () => {
+  it('compresses one-off sends above the threshold; ws pong and close frames keep their order with ours', async () => {
     const echo = await wsClient(`${t.url}/ws/echo/`, true);
     const before = t.server.stats.messagesCompressed ?? 0;
     echo.ws.send(LONG_TEXT, { compress: true }); // inflated by ws on the server
     echo.ws.send('short');
-    await waitFor(() => echo.messages.length === 2);
-    assert.deepEqual(echo.messages, [LONG_TEXT, 'short']);
-    assert.equal((t.server.stats.messagesCompressed ?? 0) - before, 1, 'only the long one compressed');
+    // Near maxPayloadBytes (64 KiB): inflated in 1 KiB chunks (INFLATE_CHUNK_BYTES), still whole.
+    const large = randomBytes(24_000).toString('hex');
+    echo.ws.send(large, { compress: true });
+    await waitFor(() => echo.messages.length === 3);
+    assert.deepEqual(echo.messages, [LONG_TEXT, 'short', large]);
+    assert.equal((t.server.stats.messagesCompressed ?? 0) - before, 2, 'the short one not compressed');
     echo.ws.close();
     await echo.closed;
 
     const raw = await rawDeflateClient(port, '/ws/echo/', 'permessage-deflate');
-    raw.client.socket.write(clientFrame(0x1, Buffer.from('bye'), false));
-    await waitFor(() => framesOf(raw.client).length === 2, { message: 'the message and the close frame' });
-    const [message, close] = framesOf(raw.client);
+    raw.client.socket.write(Buffer.concat([clientFrame(0x9, Buffer.from('p1'), false), clientFrame(0x1, Buffer.from('bye'), false)]));
+    await waitFor(() => framesOf(raw.client).length === 3, { message: 'the pong, the message and the close frame' });
+    const [pong, message, close] = framesOf(raw.client);
+    assert.equal(pong!.opcode, 0xa);
+    assert.equal(pong!.rsv1, false);
+    assert.equal(pong!.payload.toString(), 'p1');
     assert.equal(message!.opcode, 0x1);
     assert.ok(message!.rsv1);
     assert.equal(textOf(message!), LONG_TEXT);
