@@ -12,7 +12,9 @@
  *
  * CPU time rather than wall clock: the machine may be shared, and CPU time per delivery moves
  * much less with load than deliveries per second (also printed). The receivers run in a child
- * process. Options (env): BENCH_CLIENTS (1000), BENCH_MESSAGES (200), BENCH_RUNS (3).
+ * process. Options (env): BENCH_CLIENTS (1000), BENCH_MESSAGES (200), BENCH_RUNS (3),
+ * BENCH_SCENARIO (a substring of the scenario names: run only those, e.g. under
+ * `valgrind --tool=callgrind` to count instructions with two values of BENCH_MESSAGES).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -183,8 +185,10 @@ async function main(): Promise<void> {
     ['ws, per-socket permessage-deflate', () => bareWs(child, true)],
     ['ws, uncompressed', () => bareWs(child, false)],
   ];
+  const only = process.env['BENCH_SCENARIO'];
   let baseline = 0;
   for (const [name, run] of scenarios) {
+    if (only !== undefined && !name.includes(only)) continue;
     const results = await run();
     const cpu = median(results, 'cpuUsPerDelivery');
     baseline ||= cpu;

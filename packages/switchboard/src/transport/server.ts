@@ -67,6 +67,7 @@ export class SwitchboardServer implements ConnectionHost {
   readonly selectedProtocols = new WeakMap<IncomingMessage, string>();
   readonly maxSendQueueBytes: number;
   readonly closeTimeoutMs: number;
+  /** The compressor of the `sharedCompression` option (RFC 7692), `null` when it is off. */
   readonly sharedDeflate: SharedDeflate | null;
   readonly logger: Logger;
   readonly channelLayer: ChannelLayer | null;
