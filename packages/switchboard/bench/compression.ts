@@ -177,6 +177,11 @@ function median(results: Result[], key: keyof Result): number {
 
 async function main(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['receivers']);
+  const onExit = (code: number | null): never => {
+    console.error(`the receivers' process exited (code ${code}) before the end`);
+    process.exit(1);
+  };
+  child.once('exit', onExit);
   const size = Buffer.byteLength(JSON.stringify(event(MESSAGES)));
   console.log(`${CLIENTS} receivers, ${MESSAGES} broadcasts of ${size} bytes per run, ${RUNS} runs (median)`);
   const scenarios: Array<[string, () => Promise<Result[]>]> = [
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
     baseline ||= cpu;
     console.log(`${name.padEnd(36)} ${cpu.toFixed(3)} µs CPU/delivery  ${(cpu / baseline).toFixed(2)}×  ${Math.round(median(results, 'deliveriesPerSecond')).toLocaleString('en')} deliveries/s`);
   }
+  child.off('exit', onExit);
   child.kill();
 }
 
