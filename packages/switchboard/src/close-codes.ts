@@ -56,7 +56,7 @@ export const CLOSE_CODE_TABLE: Readonly<
   1003: { name: 'UNSUPPORTED_DATA', meaning: 'binary frame sent to a JSON consumer', reconnect: 'no' },
   1007: { name: 'INVALID_PAYLOAD', meaning: 'text frame is not valid UTF-8', reconnect: 'no' },
   1008: { name: 'POLICY_VIOLATION', meaning: 'origin refused, session ended after accept, or a message in too many fragments', reconnect: 'no' },
-  1009: { name: 'MESSAGE_TOO_BIG', meaning: 'frame larger than maxPayloadBytes', reconnect: 'no' },
+  1009: { name: 'MESSAGE_TOO_BIG', meaning: 'frame, or inflated compressed message, larger than maxPayloadBytes', reconnect: 'no' },
   1011: { name: 'INTERNAL_ERROR', meaning: 'a handler threw; see the server log', reconnect: 'backoff' },
   1012: { name: 'SERVICE_RESTART', meaning: 'server restarting, or the channel layer reconnected and missed events must be recovered', reconnect: 'backoff' },
   1013: { name: 'TRY_AGAIN_LATER', meaning: 'overloaded: send queue over its bound', reconnect: 'backoff' },

@@ -15,6 +15,11 @@ export class PreparedMessage {
   readonly text: string;
   /** Transport-owned cache of the framed bytes (header + payload); do not set it yourself. */
   frame: readonly Buffer[] | undefined = undefined;
+  /**
+   * Transport-owned cache of the permessage-deflate frame (RFC 7692) for connections that
+   * negotiated it; `null` when the message is sent uncompressed. Do not set it yourself.
+   */
+  compressedFrame: Buffer | null | undefined = undefined;
   /** Payload length in bytes, computed when first framed. */
   byteLength = -1;
 

@@ -51,6 +51,7 @@ export { InMemoryChannelLayer, type InMemoryChannelLayerOptions, type LayerLogge
 export { getChannelLayer, type GetChannelLayerOptions } from './layers/get-channel-layer.js';
 
 export { SwitchboardServer, type ServerOptions, type ServerStats } from './transport/server.js';
+export type { SharedCompressionOptions, SharedDeflate } from './transport/shared-deflate.js';
 export { fastifySwitchboard, type FastifySwitchboardOptions, type FastifyInstanceLike } from './transport/fastify.js';
 export { createPublishHandler, bearerAuthorization, type BearerAuthorizationOptions, type PublishHandlerOptions, type PublishAuthorization, type PublishRequest, type PublishResponse, type PublishErrorResponse } from './transport/publish-handler.js';
 export { bearerChecker, bearerToken, type BearerVerdict } from './transport/bearer.js';

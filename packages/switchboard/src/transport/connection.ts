@@ -12,6 +12,7 @@ import type { ConnectionHandle, PreparedMessage } from '../connection.js';
 import { kClosed, kFrame, type WebsocketConsumer } from '../consumer/websocket.js';
 import type { Scope } from '../scope.js';
 import { binaryFrame, flushCollected, preparedFrame, textFrame, writeCollected, type CollectTarget } from './frame-writer.js';
+import { negotiatedWindowBits, type SharedDeflate } from './shared-deflate.js';
 
 /** Most pongs being written at once before a ping flood is closed with 4429 (ws's `maxPendingAutoPongs` default). */
 export const MAX_PENDING_PONGS = 60;
@@ -21,6 +22,8 @@ export interface ConnectionHost {
   readonly wss: WebSocketServer;
   readonly maxSendQueueBytes: number;
   readonly closeTimeoutMs: number;
+  /** Compressor of the `sharedCompression` option, `null` when it is off. */
+  readonly sharedDeflate: SharedDeflate | null;
   /** Subprotocol chosen per request, read by the `ws` `handleProtocols` hook. */
   readonly selectedProtocols: WeakMap<IncomingMessage, string>;
   onOpen(conn: WebsocketConnection): void;
@@ -115,6 +118,8 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   /** Frames held for the end of this tick (`frame-writer.ts`). */
   collected: Buffer | Buffer[] | undefined = undefined;
   collectedBytes = 0;
+  /** `0`, or the server window bits of the permessage-deflate this socket negotiated (shared-deflate.ts). */
+  deflateWindowBits = 0;
   /** Close code of a handshake refused before `consumer` was set (run its disconnect later). */
   refusedCode: number | undefined;
   readonly peer: string;
@@ -155,7 +160,7 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   }
 
   sendText(text: string): void {
-    if (this.state === 'open') this.#write(textFrame(text));
+    if (this.state === 'open') this.#write(this.deflateWindowBits === 0 ? textFrame(text) : this.host.sharedDeflate!.textFrame(text, this.deflateWindowBits));
   }
 
   sendBytes(bytes: Uint8Array): void {
@@ -163,7 +168,7 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   }
 
   sendPrepared(message: PreparedMessage): void {
-    if (this.state === 'open') this.#write(preparedFrame(message));
+    if (this.state === 'open') this.#write(this.deflateWindowBits === 0 ? preparedFrame(message) : this.host.sharedDeflate!.preparedFrame(message, this.deflateWindowBits));
   }
 
   close(code: number, reason?: string): void {
@@ -271,6 +276,7 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
     }
     this.ws = ws;
     this.state = 'open';
+    if (this.host.sharedDeflate !== null) this.deflateWindowBits = negotiatedWindowBits(ws);
     (ws as WsWithConnection)[kConnection] = this;
     ws.close = closeAfterHeldFrames;
     ws.on('message', onWsMessage);

@@ -4,8 +4,11 @@
  * within a tick leave in one write of one buffer (docs/architecture.md, "Writing frames").
  *
  * Frames are built with `ws`'s own `Sender.frame` (RFC 6455 §5.2; server frames are unmasked).
- * This bypasses `ws`'s sender, which is safe because per-message deflate is off (the `ws` server
- * default): without compression `ws` writes to the socket synchronously too, so order holds.
+ * This bypasses `ws`'s sender, which is safe because `ws` never compresses on our sockets: data
+ * frames never go through it, and with `sharedCompression` on, the compressed frames are built
+ * here too (shared-deflate.ts). `ws`'s sender queues sends only while a deflate or a Blob read of
+ * its own is pending; it writes its control frames (pong, close, ping) to the socket
+ * synchronously, so the connection writes the frames it holds first ({@link flushCollected}).
  */
 import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
@@ -17,12 +20,16 @@ interface WsSender {
 }
 const Sender = (wsModule as unknown as { Sender: WsSender }).Sender;
 
-const OPCODE_TEXT = 1;
+/** Opcode of a text frame (RFC 6455 §5.2). */
+export const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
 
-/** Frames `payload` as one unmasked, final frame (RFC 6455 §5.2) in a single buffer. */
-export function frame(payload: Buffer, opcode: number): Buffer {
-  const parts = Sender.frame(payload, { fin: true, rsv1: false, opcode, mask: false, readOnly: false });
+/**
+ * Frames `payload` as one unmasked, final frame (RFC 6455 §5.2) in a single buffer; `rsv1` marks
+ * a compressed message (RFC 7692 §6).
+ */
+export function frame(payload: Buffer, opcode: number, rsv1 = false): Buffer {
+  const parts = Sender.frame(payload, { fin: true, rsv1, opcode, mask: false, readOnly: false });
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 

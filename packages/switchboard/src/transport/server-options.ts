@@ -8,6 +8,7 @@ import type { ChannelLayer } from '../layers/channel-layer.js';
 import type { defaultLogger, Logger } from '../logging.js';
 import type { parseOriginPatterns } from '../middleware/origin.js';
 import type { SwitchboardServer } from './server.js';
+import type { SharedCompressionOptions } from './shared-deflate.js';
 
 /** Server options. Units are in the names. */
 export interface ServerOptions {
@@ -41,7 +42,10 @@ export interface ServerOptions {
    * reconnect with `?since=`). Default `null`: none. The server does not close it.
    */
   history?: HistoryStore | null;
-  /** Largest frame a client may send; larger ones close with 1009 (ws `maxPayload`). Default 1 MiB. */
+  /**
+   * Largest frame a client may send, and (with `sharedCompression`) the largest size a compressed
+   * message may inflate to; larger ones close with 1009 (ws `maxPayload`). Default 1 MiB.
+   */
   maxPayloadBytes?: number;
   /**
    * Bound of a connection's send queue (bytes buffered for a client that is not reading); past it
@@ -94,6 +98,18 @@ export interface ServerOptions {
   drainBatchSize?: number;
   /** Pause between two drain batches. Default 50 ms (10,000 connections drain in about 1 s). */
   drainIntervalMs?: number;
+  /**
+   * Compression of what the server sends (permessage-deflate, RFC 7692), shared between
+   * connections: negotiated with `server_no_context_takeover` (and `client_no_context_takeover`),
+   * each message is deflated once and the same compressed frame written to every connection that
+   * negotiated the extension; the others get the plain frame. `true` for the defaults, or
+   * `{ threshold, level }`: payloads under `threshold` bytes (default 256) go uncompressed;
+   * `level` is zlib's (default 6). Binary messages are never compressed. What clients send
+   * compressed is inflated up to `maxPayloadBytes`; past it the connection closes with 1009.
+   * Default `false` (docs/guide/deployment.md, "Compression").
+   * @throws RangeError from the constructor for any other value.
+   */
+  sharedCompression?: boolean | SharedCompressionOptions;
 }
 
 

@@ -24,6 +24,7 @@ import { clientAddress, PendingHandshakes } from './admission.js';
 import { HandshakeOriginCheck } from './origin-check.js';
 import { abortHandshake, WebsocketConnection, type ConnectionHost } from './connection.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { resolveSharedCompression, SharedDeflate, wsDeflateOptions } from './shared-deflate.js';
 
 export type { ServerOptions } from './server-options.js';
 
@@ -48,6 +49,12 @@ export interface ServerStats {
   handshakesOverCapacity: number;
   /** Handshakes refused because they did not finish within `handshakeTimeoutMs`. */
   handshakesTimedOut: number;
+  /**
+   * Messages deflated with `sharedCompression` on: once per shared message (a group event sent
+   * to 1,000 members counts 1), once per compressed one-off send. Always `0` when it is off.
+   * Optional in this type (older hand-made stats objects); a server's `stats` always has it.
+   */
+  messagesCompressed?: number;
 }
 
 /**
@@ -61,10 +68,12 @@ export interface ServerStats {
 export class SwitchboardServer implements ConnectionHost {
   readonly httpServer: Server;
   readonly wss: WebSocketServer;
-  readonly stats: ServerStats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0, handshakesOverCapacity: 0, handshakesTimedOut: 0 };
+  readonly stats: ServerStats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0, handshakesOverCapacity: 0, handshakesTimedOut: 0, messagesCompressed: 0 };
   readonly selectedProtocols = new WeakMap<IncomingMessage, string>();
   readonly maxSendQueueBytes: number;
   readonly closeTimeoutMs: number;
+  /** The compressor of the `sharedCompression` option (RFC 7692), `null` when it is off. */
+  readonly sharedDeflate: SharedDeflate | null;
   readonly logger: Logger;
   readonly channelLayer: ChannelLayer | null;
   /** The history store consumers get, or `null`. */
@@ -93,6 +102,8 @@ export class SwitchboardServer implements ConnectionHost {
     this.#options = o;
     this.maxSendQueueBytes = o.maxSendQueueBytes;
     this.closeTimeoutMs = o.closeTimeoutMs;
+    const compression = resolveSharedCompression(options.sharedCompression);
+    this.sharedDeflate = compression === null ? null : new SharedDeflate(compression, this.stats);
     this.logger = options.logger ?? defaultLogger();
     this.#pendingPerAddress = new PendingHandshakes(o.maxPendingHandshakesPerIp);
     this.#capacityWarnings = new RateLimitedWarnings(this.logger);
@@ -107,7 +118,9 @@ export class SwitchboardServer implements ConnectionHost {
       noServer: true,
       maxPayload: o.maxPayloadBytes,
       clientTracking: false,
-      perMessageDeflate: false,
+      // Negotiated only for shared compression (shared-deflate.ts): ws inflates what clients
+      // send, and we deflate what we send; ws's sender never compresses (frame-writer.ts).
+      perMessageDeflate: compression === null ? false : wsDeflateOptions(),
       // Pings are answered by the connection, which closes a ping flood with 4429 instead of
       // ws's silent terminate() past 60 unanswered pongs (docs/close-codes.md).
       autoPong: false,
