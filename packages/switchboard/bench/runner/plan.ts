@@ -40,5 +40,5 @@ export const plan: readonly Case[] = [
   { group: 'compression', label: 'ws framed once, uncompressed', server: 'framed', role: 'framed', deflate: true, note: 'deflate offered, not accepted' },
   { group: 'compression', label: 'bare ws per-socket deflate', server: 'bare-deflate', role: 'bare', deflate: true, note: 'compressed once per socket' },
   { group: 'compression', label: 'switchboard idiom, uncompressed', server: 'sb-idiom', deflate: true, note: 'no sharedCompression' },
-  { group: 'compression', label: 'switchboard shared compression', server: 'sb-shared-deflate', deflate: true, note: 'SHARED_COMPRESSION options' },
+  { group: 'compression', label: 'switchboard shared compression', server: 'sb-shared-deflate', deflate: true, note: 'sharedCompression: true, one deflate per broadcast' },
 ];

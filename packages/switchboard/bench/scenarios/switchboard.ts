@@ -70,13 +70,8 @@ class ChatConsumer extends JsonWebsocketConsumer<{ room: string }, BenchEvents> 
   }
 }
 
-/**
- * The server options of the shared-compression scenario. Until the option exists in this tree
- * the scenario runs uncompressed (the runner prints how many receivers negotiated deflate).
- */
-const SHARED_COMPRESSION: Partial<ServerOptions> = {
-  // sharedCompression: true, // enabled once ServerOptions.sharedCompression lands
-};
+/** The server options of the shared-compression scenario (the runner prints how many receivers negotiated deflate). */
+const SHARED_COMPRESSION: Partial<ServerOptions> = { sharedCompression: true };
 
 function scenario(
   clientPath: string,

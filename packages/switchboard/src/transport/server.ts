@@ -84,6 +84,8 @@ export class SwitchboardServer implements ConnectionHost {
   #listening = false;
   readonly #options: ResolvedServerOptions;
   readonly #connections = new Set<WebsocketConnection>();
+  /** `[kDone]` of consumers whose connection closed and whose `disconnect()` has not finished. */
+  readonly #disconnecting = new Set<Promise<void>>();
   /** Connections whose handshake is not answered yet, by socket. */
   readonly #pending = new Map<Duplex, WebsocketConnection>();
   /** Upgrades past their headers and not yet answered: their `handshakeTimeoutMs` timer and `end` listener. */
@@ -277,7 +279,8 @@ export class SwitchboardServer implements ConnectionHost {
     if (attached === undefined) this.httpServer.closeIdleConnections();
     for (const conn of [...this.#pending.values()]) conn.reject(503, 'server shutting down');
     const open = [...this.#connections];
-    const consumersDone = open.map((c) => c.consumer?.[kDone]);
+    // Also the consumers whose socket closed before shutdown began and whose disconnect() still runs.
+    const consumersDone = [...open.map((c) => c.consumer?.[kDone]), ...this.#disconnecting];
     let timedOut = false;
     const deadline = new Promise<void>((resolve) => {
       setTimeout(() => {
@@ -296,6 +299,14 @@ export class SwitchboardServer implements ConnectionHost {
     await Promise.race([listening, deadline]);
   }
 
+  /** Holds the consumer's `disconnect()` for `close()` to wait for, until it finished. */
+  #awaitDisconnect(conn: WebsocketConnection): void {
+    const done = conn.consumer?.[kDone];
+    if (done === undefined) return;
+    this.#disconnecting.add(done);
+    void done.then(() => this.#disconnecting.delete(done));
+  }
+
   // ---- ConnectionHost --------------------------------------------------------------------
 
   onOpen(conn: WebsocketConnection): void {
@@ -311,12 +322,14 @@ export class SwitchboardServer implements ConnectionHost {
   onReject(conn: WebsocketConnection, status: number, reason: string): void {
     this.#endHandshake(conn.socket);
     this.#pending.delete(conn.socket);
+    this.#awaitDisconnect(conn);
     this.stats.handshakesRejected++;
     logWebsocket(this.logger, 'REJECT', conn.scope.path, conn.peer, { status, reason });
   }
 
   onClosed(conn: WebsocketConnection, code: number): void {
     if (this.#connections.delete(conn)) this.stats.connectionsOpen--;
+    this.#awaitDisconnect(conn);
     logWebsocket(this.logger, 'DISCONNECT', conn.scope.path, conn.peer, { code });
   }
 

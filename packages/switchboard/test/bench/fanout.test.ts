@@ -75,7 +75,7 @@ describe('npm run bench', () => {
       assert.ok(ratios.length >= 1, `${c.label}: ratio columns`);
       for (const [k, v] of ratios) assert.match(v, /^\d+\.\d\d×$/, `${c.group} / ${c.label}: ${k}`);
       if (c.group === 'compression') {
-        const accepted = c.server === 'bare-deflate' ? CLIENTS : c.server === 'framed' ? 0 : undefined;
+        const accepted = c.server === 'bare-deflate' || c.server === 'sb-shared-deflate' ? CLIENTS : c.server === 'framed' || c.server === 'sb-idiom' ? 0 : undefined;
         if (accepted !== undefined) assert.match(row.note!, new RegExp(`deflate ${accepted}/${CLIENTS}$`), `${c.label}: negotiated deflate`);
       }
     }

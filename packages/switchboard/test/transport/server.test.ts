@@ -195,6 +195,24 @@ describe('SwitchboardServer heartbeat and shutdown', () => {
     assert.equal((await b.closed).code, CloseCode.GOING_AWAY);
     assert.equal(await t.layer.groupSize('room').catch(() => 0), 0);
   });
+
+  it('waits on close() for the disconnect() of a connection that closed just before', async () => {
+    let finished = 0;
+    class SlowGoodbye extends WebsocketConsumer {
+      override async disconnect(): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        finished++;
+      }
+    }
+    const t = await startTestServer(new URLRouter([path('ws/slow/', SlowGoodbye)]));
+    const client = await connectClient(`${t.url}/ws/slow/`);
+    client.ws.close();
+    await client.closed;
+    await waitFor(() => t.server.stats.connectionsOpen === 0);
+    assert.equal(finished, 0, 'disconnect() still running when close() starts');
+    await t.close();
+    assert.equal(finished, 1, 'close() resolved only after that disconnect() finished');
+  });
 });
 
 class ReconnectAware extends JsonWebsocketConsumer {
