@@ -282,11 +282,14 @@ export class SwitchboardServer implements ConnectionHost {
     // Also the consumers whose socket closed before shutdown began and whose disconnect() still runs.
     const consumersDone = [...open.map((c) => c.consumer?.[kDone]), ...this.#disconnecting];
     let timedOut = false;
+    // Not unref'd: `await server.close()` settles within shutdownTimeoutMs even when a consumer's
+    // disconnect() hangs and nothing else keeps the process alive; cleared once shutdown is done.
+    let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
-      setTimeout(() => {
+      deadlineTimer = setTimeout(() => {
         timedOut = true;
         resolve();
-      }, this.#options.shutdownTimeoutMs).unref();
+      }, this.#options.shutdownTimeoutMs);
     });
     const { drainBatchSize, drainIntervalMs } = this.#options;
     for (let i = 0; i < open.length && !timedOut; i += drainBatchSize) {
@@ -297,6 +300,7 @@ export class SwitchboardServer implements ConnectionHost {
     for (const conn of this.#connections) conn.ws?.terminate();
     if (attached === undefined) this.httpServer.closeAllConnections();
     await Promise.race([listening, deadline]);
+    clearTimeout(deadlineTimer);
   }
 
   /** Holds the consumer's `disconnect()` for `close()` to wait for, until it finished. */
@@ -322,7 +326,6 @@ export class SwitchboardServer implements ConnectionHost {
   onReject(conn: WebsocketConnection, status: number, reason: string): void {
     this.#endHandshake(conn.socket);
     this.#pending.delete(conn.socket);
-    this.#awaitDisconnect(conn);
     this.stats.handshakesRejected++;
     logWebsocket(this.logger, 'REJECT', conn.scope.path, conn.peer, { status, reason });
   }

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { JsonWebsocketConsumer, URLRouter, path, silentLogger } from 'switchboard';
 import { waitFor } from 'switchboard/testing';
 import { startTestServer, type TestServer } from '../helpers.js';
-import { clientFrame, rawWebsocket, type RawClient } from './raw-socket.js';
+import { clientFrame, rawWebsocket, serverFrames, type RawClient, type WireFrame } from './raw-socket.js';
 
 const OP_TEXT = 0x1;
 const OP_CLOSE = 0x8;
@@ -29,35 +29,10 @@ class Replies extends JsonWebsocketConsumer {
   }
 }
 
-interface Frame {
-  opcode: number;
-  payload: Buffer;
-}
 
-/** The server's frames (unmasked, RFC 6455 §5.2) after the 101 response, in order. */
-function framesReceived(client: RawClient): Frame[] {
-  const bytes = client.received();
-  let at = bytes.indexOf('\r\n\r\n') + 4;
-  const frames: Frame[] = [];
-  while (at + 2 <= bytes.length) {
-    let length = bytes[at + 1]! & 0x7f;
-    let start = at + 2;
-    if (length === 126) {
-      length = bytes.readUInt16BE(at + 2);
-      start = at + 4;
-    } else if (length === 127) {
-      length = Number(bytes.readBigUInt64BE(at + 2));
-      start = at + 10;
-    }
-    if (start + length > bytes.length) break;
-    frames.push({ opcode: bytes[at]! & 0x0f, payload: bytes.subarray(start, start + length) });
-    at = start + length;
-  }
-  return frames;
-}
 
 const text = (json: unknown): Buffer => clientFrame(OP_TEXT, Buffer.from(JSON.stringify(json)));
-const describeFrames = (frames: Frame[]): string[] =>
+const describeFrames = (frames: WireFrame[]): string[] =>
   frames.map((f) => (f.opcode === OP_TEXT ? f.payload.toString() : f.opcode === OP_CLOSE ? `close ${f.payload.length >= 2 ? f.payload.readUInt16BE(0) : ''}` : f.opcode === OP_PONG ? `pong ${f.payload.toString()}` : `op ${f.opcode}`));
 
 describe('frames held for a tick keep their order with ws control frames', () => {
@@ -69,16 +44,16 @@ describe('frames held for a tick keep their order with ws control frames', () =>
   });
   after(() => t.close());
 
-  async function exchange(bytes: Buffer, until: (frames: Frame[]) => boolean): Promise<string[]> {
+  async function exchange(bytes: Buffer, until: (frames: WireFrame[]) => boolean): Promise<string[]> {
     const client = await rawWebsocket(port);
     client.socket.write(bytes);
-    await waitFor(() => until(framesReceived(client)), { timeoutMs: 5_000, message: 'the frames' });
+    await waitFor(() => until(serverFrames(client)), { timeoutMs: 5_000, message: 'the frames' });
     // Anything sent after what we waited for would show up now.
     await new Promise((resolve) => setTimeout(resolve, 50));
     client.socket.destroy();
-    return describeFrames(framesReceived(client));
+    return describeFrames(serverFrames(client));
   }
-  const closed = (frames: Frame[]): boolean => frames.some((f) => f.opcode === OP_CLOSE);
+  const closed = (frames: WireFrame[]): boolean => frames.some((f) => f.opcode === OP_CLOSE);
 
   it("puts the consumer's close frame after the frames it sent before close()", async () => {
     assert.deepEqual(await exchange(text({ say: 'a', close: 4000 }), closed), ['{"said":"a"}', '{"last":true}', 'close 4000']);

@@ -84,3 +84,34 @@ export function closeCodeReceived(client: RawClient): number | undefined {
   }
   return undefined;
 }
+
+/** A server frame parsed from the wire (RFC 6455 §5.2; server frames are unmasked). */
+export interface WireFrame {
+  fin: boolean;
+  /** Set on a compressed message (RFC 7692 §6). */
+  rsv1: boolean;
+  opcode: number;
+  payload: Buffer;
+}
+
+/** The server's frames a raw client received after the 101 response, in order (complete ones only). */
+export function serverFrames(client: RawClient): WireFrame[] {
+  const bytes = client.received();
+  let at = bytes.indexOf('\r\n\r\n') + 4;
+  const frames: WireFrame[] = [];
+  while (at + 2 <= bytes.length) {
+    let length = bytes[at + 1]! & 0x7f;
+    let start = at + 2;
+    if (length === 126) {
+      length = bytes.readUInt16BE(at + 2);
+      start = at + 4;
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(at + 2));
+      start = at + 10;
+    }
+    if (start + length > bytes.length) break;
+    frames.push({ fin: (bytes[at]! & 0x80) !== 0, rsv1: (bytes[at]! & 0x40) !== 0, opcode: bytes[at]! & 0x0f, payload: bytes.subarray(start, start + length) });
+    at = start + length;
+  }
+  return frames;
+}

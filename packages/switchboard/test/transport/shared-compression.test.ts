@@ -15,7 +15,7 @@ import { CloseCode, InMemoryChannelLayer, JsonWebsocketConsumer, ProtocolTypeRou
 import { waitFor } from 'switchboard/testing';
 import { chromiumSkip, launchChromium, type Browser } from '@switchboard/test-support';
 import { startTestServer, type TestServer } from '../helpers.js';
-import { rawConnect, type RawClient } from './raw-socket.js';
+import { rawConnect, serverFrames, type RawClient, type WireFrame } from './raw-socket.js';
 
 class RoomConsumer extends JsonWebsocketConsumer {
   override groups = ['room'];
@@ -58,35 +58,7 @@ async function wsClient(url: string, perMessageDeflate: boolean | { serverMaxWin
   return { ws, messages, closed };
 }
 
-/** A server frame parsed from the wire (RFC 6455 §5.2; server frames are unmasked). */
-interface WireFrame {
-  fin: boolean;
-  rsv1: boolean;
-  opcode: number;
-  payload: Buffer;
-}
 
-/** The frames a raw client received after the 101 response. */
-function framesOf(client: RawClient): WireFrame[] {
-  const bytes = client.received();
-  let at = bytes.indexOf('\r\n\r\n') + 4;
-  const frames: WireFrame[] = [];
-  while (at + 2 <= bytes.length) {
-    let length = bytes[at + 1]! & 0x7f;
-    let start = at + 2;
-    if (length === 126) {
-      length = bytes.readUInt16BE(at + 2);
-      start = at + 4;
-    } else if (length === 127) {
-      length = Number(bytes.readBigUInt64BE(at + 2));
-      start = at + 10;
-    }
-    if (start + length > bytes.length) break;
-    frames.push({ fin: (bytes[at]! & 0x80) !== 0, rsv1: (bytes[at]! & 0x40) !== 0, opcode: bytes[at]! & 0x0f, payload: bytes.subarray(start, start + length) });
-    at = start + length;
-  }
-  return frames;
-}
 
 /**
  * Inflates one message (RFC 7692 §7.2.2, the trailer appended) with a `windowBits` window, strictly:
@@ -182,11 +154,11 @@ describe('SwitchboardServer with sharedCompression', () => {
     const payload = chatPayload(1);
     const text = JSON.stringify(payload);
     await t.layer.groupSend('room', { type: 'room.message', payload });
-    await waitFor(() => compressed.messages.length === 1 && plain.messages.length === 1 && framesOf(rawDeflate.client).length === 1 && framesOf(rawPlain.client).length === 1);
+    await waitFor(() => compressed.messages.length === 1 && plain.messages.length === 1 && serverFrames(rawDeflate.client).length === 1 && serverFrames(rawPlain.client).length === 1);
     assert.equal(compressed.messages[0], text);
     assert.equal(plain.messages[0], text);
-    const [onDeflate] = framesOf(rawDeflate.client);
-    const [onPlain] = framesOf(rawPlain.client);
+    const [onDeflate] = serverFrames(rawDeflate.client);
+    const [onPlain] = serverFrames(rawPlain.client);
     assert.ok(onDeflate!.rsv1, 'RSV1 set on the wire for the client that negotiated permessage-deflate');
     assert.ok(onDeflate!.payload.length < Buffer.byteLength(text) / 2, `compressed to ${onDeflate!.payload.length} of ${Buffer.byteLength(text)} bytes`);
     assert.equal(textOf(onDeflate!), text);
@@ -196,9 +168,9 @@ describe('SwitchboardServer with sharedCompression', () => {
 
     // Under the threshold (256 bytes): plain for everyone, nothing compressed.
     await t.layer.groupSend('room', { type: 'room.message', payload: { short: 'hi' } });
-    await waitFor(() => framesOf(rawDeflate.client).length === 2 && compressed.messages.length === 2);
-    assert.equal(framesOf(rawDeflate.client)[1]!.rsv1, false);
-    assert.equal(framesOf(rawDeflate.client)[1]!.payload.toString(), '{"short":"hi"}');
+    await waitFor(() => serverFrames(rawDeflate.client).length === 2 && compressed.messages.length === 2);
+    assert.equal(serverFrames(rawDeflate.client)[1]!.rsv1, false);
+    assert.equal(serverFrames(rawDeflate.client)[1]!.payload.toString(), '{"short":"hi"}');
     assert.equal((t.server.stats.messagesCompressed ?? 0) - before, 1);
 
     for (const c of [compressed, plain]) c.ws.close();
@@ -247,9 +219,9 @@ describe('SwitchboardServer with sharedCompression', () => {
     await roomSize(4);
     const before = t.server.stats.messagesCompressed ?? 0;
     await t.layer.groupSend('room', { type: 'room.message', payload });
-    await waitFor(() => framesOf(small.client).length === 1 && framesOf(small2.client).length === 1 && wsSmall.messages.length === 1 && normal.messages.length === 1);
+    await waitFor(() => serverFrames(small.client).length === 1 && serverFrames(small2.client).length === 1 && wsSmall.messages.length === 1 && normal.messages.length === 1);
     for (const raw of [small, small2]) {
-      const [f] = framesOf(raw.client);
+      const [f] = serverFrames(raw.client);
       assert.ok(f!.rsv1);
       assert.equal(textOf(f!, 9), text);
     }
@@ -260,8 +232,8 @@ describe('SwitchboardServer with sharedCompression', () => {
     // A short message (≤ 512 bytes) never refers past the small window: the shared frame serves all.
     const shortPayload = { text: 'abcdefgh'.repeat(40) };
     await t.layer.groupSend('room', { type: 'room.message', payload: shortPayload });
-    await waitFor(() => framesOf(small.client).length === 2 && normal.messages.length === 2);
-    assert.equal(textOf(framesOf(small.client)[1]!, 9), JSON.stringify(shortPayload));
+    await waitFor(() => serverFrames(small.client).length === 2 && normal.messages.length === 2);
+    assert.equal(textOf(serverFrames(small.client)[1]!, 9), JSON.stringify(shortPayload));
     assert.equal((t.server.stats.messagesCompressed ?? 0) - before, 3);
 
     for (const c of [wsSmall, normal]) c.ws.close();
@@ -287,8 +259,8 @@ describe('SwitchboardServer with sharedCompression', () => {
 
     const raw = await rawDeflateClient(port, '/ws/echo/', 'permessage-deflate');
     raw.client.socket.write(Buffer.concat([clientFrame(0x9, Buffer.from('p1'), false), clientFrame(0x1, Buffer.from('bye'), false)]));
-    await waitFor(() => framesOf(raw.client).length === 3, { message: 'the pong, the message and the close frame' });
-    const [pong, message, close] = framesOf(raw.client);
+    await waitFor(() => serverFrames(raw.client).length === 3, { message: 'the pong, the message and the close frame' });
+    const [pong, message, close] = serverFrames(raw.client);
     assert.equal(pong!.opcode, 0xa);
     assert.equal(pong!.rsv1, false);
     assert.equal(pong!.payload.toString(), 'p1');
@@ -309,8 +281,8 @@ describe('SwitchboardServer with sharedCompression', () => {
     const bomb = deflated(Buffer.alloc(10 * 1024 * 1024, 0x20));
     assert.ok(bomb.length < 65_536);
     bomber.client.socket.write(clientFrame(0x1, bomb, true));
-    await waitFor(() => framesOf(bomber.client).some((f) => f.opcode === 0x8), { timeoutMs: 5_000, message: 'a close frame' });
-    const close = framesOf(bomber.client).find((f) => f.opcode === 0x8);
+    await waitFor(() => serverFrames(bomber.client).some((f) => f.opcode === 0x8), { timeoutMs: 5_000, message: 'a close frame' });
+    const close = serverFrames(bomber.client).find((f) => f.opcode === 0x8);
     assert.equal(close!.payload.readUInt16BE(0), CloseCode.MESSAGE_TOO_BIG);
     await roomSize(1);
 
