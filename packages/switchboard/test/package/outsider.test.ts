@@ -63,7 +63,8 @@ describe('switchboard installed from its tarball into an empty project', { skip 
       frameworkAlone = { packages: await installedPackages(project), bytes: await directoryBytes(join(project, 'node_modules')) };
       console.log(`# switchboard alone: ${frameworkAlone.packages.length} packages, ${(frameworkAlone.bytes / 1e6).toFixed(1)} MB in node_modules (${frameworkAlone.packages.join(', ')})`);
 
-      await runOk('npm', ['install', '--save-dev', 'typescript@5', '@types/node@20', 'ws@8', '@types/ws@8', 'esbuild', '--no-audit', '--no-fund', '--prefer-offline'], project);
+      // No @types/ws: switchboard's .d.ts files use ws's types, so the package brings them.
+      await runOk('npm', ['install', '--save-dev', 'typescript@5', '@types/node@20', 'ws@8', 'esbuild', '--no-audit', '--no-fund', '--prefer-offline'], project);
       // The package README's examples, as a user would paste them.
       const [server, browser] = tsBlocks(await readFile(join(project, 'node_modules', 'switchboard', 'README.md'), 'utf8'));
       await writeFile(join(project, 'src', 'readme.ts'), server!);
