@@ -33,6 +33,8 @@ export const METRICS: readonly MetricSpec[] = [
   { name: 'switchboard_handshakes_rejected_total', help: 'WebSocket handshakes refused (404, 403, 429, 500, ...)', kind: 'counter', source: 'server', field: 'handshakesRejected' },
   { name: 'switchboard_slow_clients_closed_total', help: 'connections closed with 1013 because their send queue passed maxSendQueueBytes (backpressure)', kind: 'counter', source: 'server', field: 'slowClientsClosed' },
   { name: 'switchboard_dead_peers_dropped_total', help: 'connections dropped by the heartbeat (no pong)', kind: 'counter', source: 'server', field: 'deadPeersDropped' },
+  { name: 'switchboard_handshakes_over_capacity_total', help: 'handshakes answered 503 at maxConnections or 429 at maxPendingHandshakesPerIp (also counted in handshakes_rejected)', kind: 'counter', source: 'server', field: 'handshakesOverCapacity' },
+  { name: 'switchboard_handshakes_timed_out_total', help: 'handshakes refused because they did not finish within handshakeTimeoutMs', kind: 'counter', source: 'server', field: 'handshakesTimedOut' },
   { name: 'switchboard_messages_compressed_total', help: 'messages deflated for sharedCompression (once per shared message, not per connection)', kind: 'counter', source: 'server', field: 'messagesCompressed' },
   { name: 'switchboard_layer_messages_sent_total', help: 'channel layer send and groupSend calls accepted (a groupSend counts once)', kind: 'counter', source: 'channelLayer', field: 'messagesSent' },
   { name: 'switchboard_layer_group_send_drops_total', help: 'per-member drops on groupSend because the member channel was at capacity', kind: 'counter', source: 'channelLayer', field: 'groupSendDrops' },

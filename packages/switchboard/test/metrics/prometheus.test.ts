@@ -57,6 +57,20 @@ describe('registerSwitchboardMetrics', () => {
     await t.close();
   });
 
+  it('counts handshakes refused for capacity, and none timed out', async () => {
+    const t = await startTestServer(new URLRouter([path('ws/room/', Room)]), { maxConnections: 1 });
+    const registry = new Registry();
+    registerSwitchboardMetrics(registry, { server: t.server, channelLayer: t.layer });
+    const a = await connectClient(`${t.url}/ws/room/`);
+    assert.equal(await handshakeStatus(`${t.url}/ws/room/`), 503);
+    const text = await registry.metrics();
+    assert.equal(sample(text, 'switchboard_handshakes_over_capacity_total'), 1);
+    assert.equal(sample(text, 'switchboard_handshakes_rejected_total'), 1);
+    assert.equal(sample(text, 'switchboard_handshakes_timed_out_total'), 0);
+    a.ws.close();
+    await t.close();
+  });
+
   it('refuses to register twice on one registry', () => {
     const registry = new Registry();
     const stats = { connectionsOpen: 0, connectionsAccepted: 0, handshakesRejected: 0, slowClientsClosed: 0, deadPeersDropped: 0, handshakesOverCapacity: 0, handshakesTimedOut: 0 };
