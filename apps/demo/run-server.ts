@@ -8,7 +8,7 @@
  * Fastify, the channel layer and the database closed) and exit 0; a second signal exits at once
  * with 1.
  */
-import { ConfigError, createLogger } from 'switchboard';
+import { closeOnSignals, ConfigError, createLogger } from 'switchboard';
 import { startDemo } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -65,22 +65,5 @@ export async function runDemoServer(env: Readonly<Record<string, string | undefi
     process.stdout.write(`Publish API key (generated, stored in ${demo.apiKey.source.path}; set SWITCHBOARD_API_KEY to choose one): ${demo.apiKey.key}\n`);
   }
 
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`${signal} again: exiting without waiting for connections to close\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info(`${signal}: shutting down (closing connections with 1001); send ${signal} again to force`);
-    demo.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  closeOnSignals(demo, logger);
 }

@@ -8,6 +8,7 @@
  * module threw); 2 usage error (no such module, nothing usable exported, bad flag value).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { closeOnSignals } from './close-on-signals.js';
 import { ConfigError } from '../errors.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
 import { getChannelLayer } from '../layers/get-channel-layer.js';
@@ -105,23 +106,6 @@ export function createServeCommand(): Command {
         process.exitCode = err.exitCode;
         return;
       }
-      let stopping = false;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (stopping) {
-          process.stderr.write(`${signal} again: exiting without waiting for connections to close\n`);
-          process.exit(1);
-        }
-        stopping = true;
-        running.server.logger.info(`${signal}: shutting down (closing connections with 1001); send ${signal} again to force`);
-        running.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            running.server.logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      closeOnSignals(running, running.server.logger);
     });
 }

@@ -44,9 +44,14 @@ export interface CliRun {
 
 /** Starts `switchboard <args>` in `cwd` with `env` added to a clean environment. */
 export function runCli(args: string[], cwd: string, env: Record<string, string> = {}): CliRun {
+  return runNode([CLI, ...args], cwd, env);
+}
+
+/** Starts `node <args>` (a script of the project, say) in `cwd` with `env` added to a clean environment. */
+export function runNode(args: string[], cwd: string, env: Record<string, string> = {}): CliRun {
   const base = { ...process.env };
   for (const name of ['CHANNEL_LAYER_URL', 'PORT', 'HOST', 'LOG_LEVEL', 'SWITCHBOARD_PUBLISH_TOKEN']) delete base[name];
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
