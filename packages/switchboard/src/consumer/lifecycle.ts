@@ -35,7 +35,8 @@ export async function startConsumer(resolved: ResolvedConsumer, deps: ConsumerDe
     ...(deps.loggerBindings === undefined ? {} : { loggerBindings: deps.loggerBindings }),
     history: deps.history ?? null,
     args: resolved.args,
-    features: resolved.features ?? [],
+    // No array per connection when no middleware added features (the consumer shares one empty list).
+    ...(resolved.features === undefined ? {} : { features: resolved.features }),
   });
   try {
     await consumer[kStart]();
