@@ -5,7 +5,8 @@
  * one. Use it with the in-memory layer; with several processes use `RedisHistoryStore`.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_LAYER_OPTIONS, validateGroupName, validateMessage, type LayerMessage } from '../layers/channel-layer.js';
+import { DEFAULT_LAYER_OPTIONS, validateGroupName, type LayerMessage } from '../layers/channel-layer.js';
+import { checkMessage } from '../layers/message-check.js';
 import { resolveHistoryOptions, type HistoryEvent, type HistoryRecovery, type HistoryStore, type HistoryStoreOptions, type ResolvedHistoryOptions } from './history-store.js';
 import type { HistoryPosition } from './position.js';
 
@@ -42,7 +43,7 @@ export class InMemoryHistoryStore implements HistoryStore {
 
   async append(group: string, event: LayerMessage): Promise<HistoryEvent> {
     validateGroupName(group, 'history.append');
-    validateMessage(event, DEFAULT_LAYER_OPTIONS.maxMessageBytes, 'history.append');
+    checkMessage(event, DEFAULT_LAYER_OPTIONS.maxMessageBytes, 'history.append');
     const now = Date.now();
     const state = this.#state(group, now);
     const offset = ++state.top;

@@ -217,7 +217,7 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
 
   /** Whether held frames may still be written: `ws` has not sent a close frame on its own. */
   get writable(): boolean {
-    return this.ws !== undefined && this.ws.readyState === 1; // WebSocket.OPEN
+    return this.ws !== undefined && this.ws.readyState === WebSocketClass.OPEN;
   }
 
   /** Sends a ping (the heartbeat), after the frames held for this tick. */
@@ -234,8 +234,8 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   /**
    * Answers a ping (RFC 6455 §5.5.2) unless more than {@link MAX_PENDING_PONGS} pongs are still
    * being written: a client that floods pings without reading is closed with 4429.
+   * @internal `ws` 'ping' (see {@link onWsPing}).
    */
-  /** @internal `ws` 'ping' (see {@link onWsPing}). */
   onPing(ws: WebSocket, data: Buffer): void {
     this.alive = true;
     if (this.state !== 'open') return;

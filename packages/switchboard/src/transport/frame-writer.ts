@@ -1,7 +1,7 @@
 /**
  * Writes server frames straight to sockets, framed once per message and collected per tick
  * (DESIGN.md §7): a group event for 1,000 members is framed once, and all frames for one socket
- * within a tick leave in one write of one buffer (docs/architecture.md, "Writing frames").
+ * within a tick leave in one write of one buffer (docs/architecture.md, "Fan-out path").
  *
  * Frames are built with `ws`'s own `Sender.frame` (RFC 6455 §5.2; server frames are unmasked).
  * This bypasses `ws`'s sender, which is safe because `ws` never compresses on our sockets: data
@@ -37,8 +37,7 @@ export function frame(payload: Buffer, opcode: number, rsv1 = false): Buffer {
  * Frames `text` as one unmasked, final text frame (RFC 6455 §5.2) in one buffer: the header and
  * the UTF-8 payload written in place (no payload buffer, no concat). Same bytes as {@link frame}.
  */
-function frameText(text: string): Buffer {
-  const length = Buffer.byteLength(text);
+function frameText(text: string, length: number = Buffer.byteLength(text)): Buffer {
   const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const out = Buffer.allocUnsafe(header + length);
   out[0] = 0x80 | OPCODE_TEXT; // FIN, no RSV bits
@@ -59,9 +58,9 @@ function frameText(text: string): Buffer {
 export function preparedFrame(message: PreparedMessage): Buffer {
   let f = message.frame;
   if (f === undefined) {
-    const framed = frameText(message.text);
-    message.byteLength = framed.length - (framed[1]! < 126 ? 2 : framed[1] === 126 ? 4 : 10);
-    f = [framed];
+    const length = Buffer.byteLength(message.text);
+    message.byteLength = length;
+    f = [frameText(message.text, length)];
     message.frame = f;
   }
   return f[0]!;
@@ -100,7 +99,8 @@ let flushScheduled = false;
 
 function flushAll(): void {
   flushScheduled = false;
-  // A flush may run user code (a socket 'drain' or 'error' listener): take the list first.
+  // A flush may run user code (a socket 'drain' or 'error' listener) that holds more frames: they
+  // are appended to `dirty` and flushed by this same loop, which reads its length each time.
   for (let i = 0; i < dirty.length; i++) flushCollected(dirty[i]!);
   dirty.length = 0;
 }

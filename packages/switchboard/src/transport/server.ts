@@ -88,8 +88,8 @@ export class SwitchboardServer implements ConnectionHost {
   readonly #disconnecting = new Set<Promise<void>>();
   /** Connections whose handshake is not answered yet, by socket. */
   readonly #pending = new Map<Duplex, WebsocketConnection>();
-  /** Upgrades past their headers and not yet answered: their `handshakeTimeoutMs` timer and `end` listener. */
-  readonly #handshakes = new Map<Duplex, { timer: NodeJS.Timeout }>();
+  /** Upgrades past their headers and not yet answered: their `handshakeTimeoutMs` timer. */
+  readonly #handshakes = new Map<Duplex, NodeJS.Timeout>();
   readonly #pendingPerAddress: PendingHandshakes;
   readonly #capacityWarnings: RateLimitedWarnings;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -185,15 +185,15 @@ export class SwitchboardServer implements ConnectionHost {
     // Node's HTTP server allows half-open sockets, so a client that leaves during the handshake
     // would otherwise hold its socket (and its place under the caps) until the timer fires.
     socket.once('end', destroySelf);
-    this.#handshakes.set(socket, { timer });
+    this.#handshakes.set(socket, timer);
     socket.once('close', this.#handshakeSocketClosed);
   }
 
   /** The handshake on `socket` was answered (101 or refused) or the socket closed. */
   #endHandshake(socket: Duplex): void {
-    const handshake = this.#handshakes.get(socket);
-    if (handshake !== undefined) {
-      clearTimeout(handshake.timer);
+    const timer = this.#handshakes.get(socket);
+    if (timer !== undefined) {
+      clearTimeout(timer);
       // After a 101, ws handles the end of the stream (the closing handshake).
       socket.off('end', destroySelf);
       socket.off('close', this.#handshakeSocketClosed);
