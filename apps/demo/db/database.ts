@@ -158,7 +158,7 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
  */
 export async function openDatabase(url?: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(url);
-  const database = target.dialect === 'sqlite' ? openSqlite(target.path) : await openPostgres(target.url, options.poolSize ?? 10, options.onPoolError);
+  const database = target.dialect === 'sqlite' ? await openSqlite(target.path) : await openPostgres(target.url, options.poolSize ?? 10, options.onPoolError);
   if (options.migrate ?? true) {
     try {
       await migrateWithRetry(database);
@@ -202,23 +202,46 @@ async function migrateWithRetry(database: Database): Promise<void> {
       // the first CREATE TABLE of a migration the winner is running (it created nothing), and a
       // retry once the winner has recorded it finds nothing left to do.
       if (database.dialect !== 'sqlite' || attempt >= 20 || !isConcurrentSqliteMigration(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+      await pauseBeforeRetry();
     }
   }
 }
 
-function openSqlite(path: string): Database {
+/** Waits 25–125 ms: the pause between two tries of a step another process holds the lock for. */
+function pauseBeforeRetry(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+}
+
+/**
+ * Switches the file to WAL. On a fresh file several processes race for that switch, which takes
+ * the write lock; the loser gets `SQLITE_BUSY` at once when it already holds a read lock (SQLite
+ * skips the busy handler there to avoid a deadlock, see https://www.sqlite.org/c3ref/busy_handler.html),
+ * so it tries again after a pause. Once one process has switched, the mode is stored in the file.
+ */
+async function enableWal(sqlite: SQLite.Database): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (attempt >= 40 || !isConcurrentSqliteMigration(err)) throw err;
+      await pauseBeforeRetry();
+    }
+  }
+}
+
+async function openSqlite(path: string): Promise<Database> {
   const memory = path === ':memory:';
   const file = memory ? path : resolve(path);
-  let sqlite: SQLite.Database;
+  let sqlite: SQLite.Database | undefined;
   try {
     if (!memory) mkdirSync(dirname(file), { recursive: true });
-    sqlite = new SQLite(file);
-    if (!memory) sqlite.pragma('journal_mode = WAL');
+    sqlite = new SQLite(file, { timeout: 5000 });
+    if (!memory) await enableWal(sqlite);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
   } catch (err) {
+    sqlite?.close();
     throw new ConfigError('DATABASE_URL', `cannot open the SQLite file ${file}: ${(err as Error).message}; check the path and its permissions`);
   }
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
