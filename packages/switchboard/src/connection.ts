@@ -54,4 +54,9 @@ export interface ConnectionHandle {
    * uses it to make the test's next `receive…()` reject with the error.
    */
   handlerFailed?(err: unknown): void;
+  /**
+   * Bindings of the consumer's child logger when `ConsumerInit.loggerBindings` gives none, asked
+   * for once, when the consumer first logs (the server's connection: `{ path, peer }`). Optional.
+   */
+  logBindings?(): Record<string, unknown>;
 }

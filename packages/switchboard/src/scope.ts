@@ -63,6 +63,7 @@ export interface Scope<K extends RouteKwargs = RouteKwargs> {
 /** The empty defaults every scope starts with: frozen and shared, nothing per connection. */
 const NO_ENTRIES: Readonly<Record<string, never>> = Object.freeze({});
 const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_ROUTE: Scope['urlRoute'] = Object.freeze({ args: NO_STRINGS, kwargs: NO_ENTRIES });
 
 /** Fields needed to build a scope; the rest get defaults. */
 export interface ScopeInit {
@@ -93,7 +94,7 @@ export function createScope(init: ScopeInit): Scope {
     server: init.server ?? null,
     subprotocols: init.subprotocols ?? (headers['sec-websocket-protocol'] ? parseSubprotocols(headers['sec-websocket-protocol']) : NO_STRINGS),
     cookies: NO_ENTRIES,
-    urlRoute: { args: NO_STRINGS, kwargs: NO_ENTRIES },
+    urlRoute: NO_ROUTE,
     pathRemaining: path.slice(1),
     extensions: NO_ENTRIES,
   };

@@ -81,7 +81,7 @@ function heapByKind(): Map<string, Kind> {
     const edgeWidth = snapshot.snapshot.meta.edge_fields.length;
     const edgeTypes = snapshot.snapshot.meta.edge_types[0];
     const countAt = fields.indexOf('edge_count');
-    const holders = new Map<string, number>();
+    const holders = new Map<string, { count: number; bytes: number }>();
     let fresh = 0;
     for (let i = 0; i < snapshot.nodes.length; i += width) if (keyOf(i) === wanted && snapshot.nodes[i + idAt]! > lastMaxId) fresh++;
     console.log(`new ${wanted}: ${fresh} (ids above ${lastMaxId})`);
@@ -93,11 +93,16 @@ function heapByKind(): Map<string, Kind> {
         const edgeType = edgeTypes[snapshot.edges[e]!]!;
         const edgeName = edgeType === 'element' || edgeType === 'hidden' ? String(snapshot.edges[e + 1]) : snapshot.strings[snapshot.edges[e + 1]!]!;
         const holder = `${keyOf(i)} --${edgeType}:${edgeName.slice(0, 40)}-->`;
-        holders.set(holder, (holders.get(holder) ?? 0) + 1);
+        const held = holders.get(holder) ?? { count: 0, bytes: 0 };
+        held.count++;
+        held.bytes += snapshot.nodes[to + sizeAt]!;
+        holders.set(holder, held);
       }
     }
     console.log(`retainers of new ${wanted}: ${holders.size} kinds`);
-    for (const [holder, n] of [...holders].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  held ${String(n).padStart(6)}×  ${holder} ${wanted}`);
+    for (const [holder, { count, bytes }] of [...holders].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 25)) {
+      console.log(`  held ${String(count).padStart(6)}× ${String(bytes).padStart(9)} B  ${holder} ${wanted}`);
+    }
   }
   lastMaxId = maxId;
   return out;

@@ -42,6 +42,8 @@ let runNo = 0;
 
 /** Sockets per load-generator process in the idle group (the fd limit is 20,000 per process). */
 const PER_LOAD = 10_000;
+/** Connections an idle run opens (and keeps) before its first measurement. */
+const IDLE_WARM_UP = 500;
 
 /** Starts the case's server and load generator, runs `body`, stops them whatever happens. */
 async function withProcesses<T>(c: Case, message: 'chat' | 'reading', body: (server: ChildProcess, load: ChildProcess, ready: Ready, options: string) => Promise<T>): Promise<T> {
@@ -131,16 +133,26 @@ export function idleRun(c: Case): Promise<Sample> {
     const memory = (): Promise<Memory> => ask<Memory>(server, { cmd: 'memory' }, 'memory');
     const open = async (): Promise<number> => (await ask<{ n: number }>(server, { cmd: 'open' }, 'open')).n;
     const n = config.idle;
+    const warm = Math.min(IDLE_WARM_UP, PER_LOAD);
+    const openAtLeast = async (count: number): Promise<void> => {
+      for (let t = 0; (await open()) < count; t++) {
+        if (t > 500) throw new Error(`${c.label}: ${await open()} of ${count} connections open on the server`);
+        await sleep(20);
+      }
+    };
+    // Warm-up connections first, kept open and outside the count: what the first connections
+    // cost once per process (compiled code, V8's young generation growing to its working size,
+    // several MB) is not memory per connection, and would otherwise be spread over `n`.
+    await connect(load, ready, warm);
+    await openAtLeast(warm);
+    await sleep(500);
     const before = await memory();
     const started = performance.now();
     // Each load generator holds at most PER_LOAD sockets: the fd limit is per process.
-    const extra = Array.from({ length: Math.ceil(n / PER_LOAD) - 1 }, () => startChild('./clients.js', 1));
+    const extra = Array.from({ length: Math.ceil((n + warm) / PER_LOAD) - 1 }, () => startChild('./clients.js', 1));
     try {
-      await Promise.all([load, ...extra].map((l, k) => connect(l, ready, Math.min(PER_LOAD, n - k * PER_LOAD))));
-      for (let t = 0; (await open()) < n; t++) {
-        if (t > 500) throw new Error(`${c.label}: ${await open()} of ${n} connections open on the server`);
-        await sleep(20);
-      }
+      await Promise.all([load, ...extra].map((l, k) => connect(l, ready, k === 0 ? Math.min(PER_LOAD - warm, n) : Math.min(PER_LOAD, n - (PER_LOAD - warm) - (k - 1) * PER_LOAD))));
+      await openAtLeast(n + warm);
       const ms = performance.now() - started;
       await sleep(500); // handshake leftovers (timers, buffers) released
       const after = await memory();

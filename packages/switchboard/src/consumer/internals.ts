@@ -7,3 +7,5 @@ export const kFrame = Symbol('switchboard.consumer.frame');
 export const kClosed = Symbol('switchboard.consumer.closed');
 export const kDone = Symbol('switchboard.consumer.done');
 export const kLayerEvent = Symbol('switchboard.consumer.layerEvent');
+/** The bindings of a consumer's child logger, asked for once, when it first logs (see layer-messaging.ts). */
+export const kLoggerBindings = Symbol('switchboard.consumer.loggerBindings');

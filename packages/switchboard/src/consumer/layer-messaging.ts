@@ -11,6 +11,7 @@ import type { Logger } from '../logging.js';
 import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import type { AnyLayerEvent, EventMap } from './events.js';
 import { registerFrameworkPrototype } from './handlers.js';
+import { kLoggerBindings } from './internals.js';
 
 /** History store outages: one line per group per 10 s for the whole process, not one per message. */
 const historyOutageWarnings = new RateLimitedWarnings();
@@ -36,6 +37,7 @@ export class LayerMessaging<E extends object = EventMap> {
   readonly channelLayer: ChannelLayer | null;
   #logger: Logger;
   #loggerBindings: Record<string, unknown> | undefined;
+  #childLogger = false;
   /** The server's history store (`ServerOptions.history`), or `null`. */
   readonly history: HistoryStore | null;
 
@@ -49,12 +51,18 @@ export class LayerMessaging<E extends object = EventMap> {
 
   /** A child logger bound to this connection's path and client (made on first use). */
   get logger(): Logger {
-    const bindings = this.#loggerBindings;
-    if (bindings !== undefined) {
+    if (!this.#childLogger) {
+      this.#childLogger = true;
+      const bindings = this[kLoggerBindings]();
       this.#loggerBindings = undefined;
-      this.#logger = this.#logger.child(bindings);
+      if (bindings !== undefined) this.#logger = this.#logger.child(bindings);
     }
     return this.#logger;
+  }
+
+  /** The child logger's bindings (`init.loggerBindings`), asked for at the first use of `logger`. */
+  [kLoggerBindings](): Record<string, unknown> | undefined {
+    return this.#loggerBindings;
   }
 
   /**

@@ -15,7 +15,7 @@ import { acceptsEvent, acceptsFrame, offerLayerEvent, runConnected, runDisconnec
 import { callHandlerSharingFrames } from './frame-cache.js';
 import { findHandler, injectedFrame, registerFrameworkPrototype } from './handlers.js';
 import { handlerNameFor } from './handler-name.js';
-import { kClosed, kDone, kFrame, kLayerEvent, kStart } from './internals.js';
+import { kClosed, kDone, kFrame, kLayerEvent, kLoggerBindings, kStart } from './internals.js';
 import { kEvent, kFail, kWork, SerialQueue, type SerialQueueHost, type Work } from './serial-queue.js';
 import type { ConsumerClass, ConsumerInit, ConsumerWithArgs, KwargsOf, ReceivedFrame } from './types.js';
 
@@ -161,6 +161,11 @@ export class WebsocketConsumer<K extends RouteKwargs = RouteKwargs, E extends ob
    * `JsonWebsocketConsumer` answers with an error frame `SB_ERR_RATE_LIMITED`.
    */
   onRateLimited(_err: SwitchboardError): void {}
+
+  /** `init.loggerBindings`, else what the connection names itself by (`{ path, peer }` on the server). */
+  override [kLoggerBindings](): Record<string, unknown> | undefined {
+    return super[kLoggerBindings]() ?? this.#connection.logBindings?.();
+  }
 
   /** Sends through the connection handle (for subclasses that add encodings, e.g. JSON). */
   protected get connection(): ConnectionHandle {

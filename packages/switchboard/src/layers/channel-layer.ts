@@ -232,6 +232,16 @@ export function validateChannelPrefix(prefix: unknown, maxChars: number): assert
 }
 
 /**
+ * The process-local channel name `${prefix}.${processId}!${random}` that `newChannel` returns,
+ * as one flat string: a template literal would leave a tree of three concatenated strings,
+ * about 100 bytes more per channel, held as long as the channel lives (docs/architecture.md,
+ * "Memory per connection").
+ */
+export function localChannelName(prefix: string, processId: string, random: string): string {
+  return [prefix, '.', processId, '!', random].join('');
+}
+
+/**
  * The `signal` of `receive()` options, checked.
  * @throws TypeError when it is given and is not an `AbortSignal`.
  */

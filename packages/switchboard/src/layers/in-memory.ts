@@ -11,6 +11,7 @@ import {
   resolveLayerOptions,
   validateChannelName,
   receiveSignal,
+  localChannelName,
   validateChannelPrefix,
   validateGroupName,
   type ChannelLayer,
@@ -135,7 +136,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateChannelPrefix(prefix, MAX_PREFIX_CHARS);
     let name: string;
-    do name = `${prefix}.${this.#layerId}!${randomId()}`;
+    do name = localChannelName(prefix, this.#layerId, randomId());
     while (this.#core.has(name));
     return name;
   }

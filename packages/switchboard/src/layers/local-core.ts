@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { LayerClosedError } from '../errors.js';
 import type { ChannelLayerStats, ChannelReceiver, LayerMessage } from './channel-layer.js';
 import { waitInLine, type Waiter } from './waiters.js';
+import { deadlineOf, groupNames, inNoGroup, withDeadline, withoutGroup, type GroupDeadlines } from './group-deadlines.js';
 
 /** The queue sweep never runs more often than this, whatever `expiryMs` is. */
 const MIN_SWEEP_INTERVAL_MS = 1_000;
@@ -47,6 +48,13 @@ interface QueuedMessage {
   readonly expiresAt: number;
 }
 
+/**
+ * The queue of every channel with nothing queued: one frozen empty array, replaced by a channel's
+ * own at its first queued message (a channel with a receiver never queues: docs/architecture.md,
+ * "Memory per connection"). Frozen, so a push that skipped the replacement throws.
+ */
+const NO_MESSAGES = Object.freeze([]) as unknown as QueuedMessage[];
+
 /** Everything the core knows about one channel name. */
 interface ChannelState {
   readonly name: string;
@@ -58,7 +66,7 @@ interface ChannelState {
   /** Pending `receive()` calls, served FIFO. */
   waiters: Waiter[] | undefined;
   /** Reverse index: group → membership deadline (`Date.now()` ms). */
-  groups: Map<string, number> | undefined;
+  groups: GroupDeadlines | undefined;
 }
 
 /** One group's local members. */
@@ -115,7 +123,7 @@ export class LocalCore {
     // Take the backlog out first so a receiver that sends to its own channel cannot reorder it.
     const backlog = state.queue;
     const start = state.head;
-    state.queue = [];
+    state.queue = NO_MESSAGES;
     state.head = 0;
     this.#queued.delete(state);
     const now = performance.now();
@@ -187,14 +195,14 @@ export class LocalCore {
       }
       entry.members.set(channel, state);
     }
-    (state.groups ??= new Map()).set(group, deadline);
+    state.groups = withDeadline(state.groups, group, deadline);
     if (created) this.#options.groupCreated?.(group);
   }
 
   /** Removes a membership; `false` when `channel` was not a local member of `group`. */
   removeMember(group: string, channel: string): boolean {
     const state = this.#channels.get(channel);
-    if (state?.groups?.has(group) !== true) return false;
+    if (state === undefined || deadlineOf(state.groups, group) === undefined) return false;
     this.#removeMembership(group, state);
     this.#forgetIfUnused(state);
     return true;
@@ -222,7 +230,7 @@ export class LocalCore {
           else recipients++;
           continue;
         }
-        const deadline = state.groups?.get(group);
+        const deadline = deadlineOf(state.groups, group);
         if (deadline === undefined) continue; // discarded or released during this fan-out
         if (wallNow < 0) wallNow = Date.now();
         if (deadline <= wallNow) {
@@ -247,7 +255,7 @@ export class LocalCore {
     const wallNow = Date.now();
     let size = 0;
     for (const state of entry.members.values()) {
-      if (state.receiver === undefined && (state.groups?.get(group) ?? 0) <= wallNow) {
+      if (state.receiver === undefined && (deadlineOf(state.groups, group) ?? 0) <= wallNow) {
         this.#removeMembership(group, state);
         this.#forgetIfUnused(state);
       } else {
@@ -267,7 +275,7 @@ export class LocalCore {
       let list: string[] | undefined;
       for (const state of entry.members.values()) {
         if (state.receiver === undefined) continue;
-        state.groups?.set(group, deadline);
+        if (state.groups !== undefined) state.groups = withDeadline(state.groups, group, deadline);
         (list ??= []).push(state.name);
       }
       if (list !== undefined) out.set(group, list);
@@ -279,7 +287,7 @@ export class LocalCore {
   *memberships(): IterableIterator<[string, string, number]> {
     for (const [group, entry] of this.#groups) {
       for (const state of entry.members.values()) {
-        const deadline = state.groups?.get(group);
+        const deadline = deadlineOf(state.groups, group);
         if (deadline !== undefined) yield [group, state.name, deadline];
       }
     }
@@ -292,7 +300,7 @@ export class LocalCore {
   release(channel: string): string[] {
     const state = this.#channels.get(channel);
     if (state === undefined) return [];
-    const left = state.groups === undefined ? [] : [...state.groups.keys()];
+    const left = groupNames(state.groups);
     for (const group of left) this.#removeMembership(group, state);
     this.#reset(state);
     this.#forgetIfUnused(state);
@@ -338,7 +346,7 @@ export class LocalCore {
     let state = this.#channels.get(channel);
     if (state === undefined) {
       const capacity = this.#options.capacityFor(channel);
-      state = { name: channel, capacity, receiver: undefined, queue: [], head: 0, waiters: undefined, groups: undefined };
+      state = { name: channel, capacity, receiver: undefined, queue: NO_MESSAGES, head: 0, waiters: undefined, groups: undefined };
       this.#channels.set(channel, state);
     }
     return state;
@@ -350,7 +358,7 @@ export class LocalCore {
       state.receiver === undefined &&
       state.head === state.queue.length &&
       (state.waiters === undefined || state.waiters.length === 0) &&
-      (state.groups === undefined || state.groups.size === 0) &&
+      inNoGroup(state.groups) &&
       this.#channels.get(state.name) === state
     ) {
       this.#channels.delete(state.name);
@@ -360,14 +368,14 @@ export class LocalCore {
   /** Detaches the receiver, drops the queue and the reverse index (not the waiters). */
   #reset(state: ChannelState): void {
     state.receiver = undefined;
-    state.queue = [];
+    state.queue = NO_MESSAGES;
     state.head = 0;
     state.groups = undefined;
     this.#queued.delete(state);
   }
 
   #removeMembership(group: string, state: ChannelState): void {
-    state.groups?.delete(group);
+    withoutGroup(state.groups, group);
     const entry = this.#groups.get(group);
     if (entry === undefined || !entry.members.has(state.name)) return;
     // Deleting is safe while a fan-out iterates the map: Map iteration skips removed entries.
@@ -391,6 +399,7 @@ export class LocalCore {
       this.#queued.add(state);
       this.#scheduleSweep();
     }
+    if (state.queue === NO_MESSAGES) state.queue = [];
     state.queue.push({ message, expiresAt: now + this.#options.expiryMs });
     return true;
   }
@@ -408,7 +417,7 @@ export class LocalCore {
 
   #compact(state: ChannelState): void {
     if (state.head === state.queue.length) {
-      state.queue = [];
+      state.queue = NO_MESSAGES;
       state.head = 0;
       this.#queued.delete(state);
     } else if (state.head >= 32 && state.head * 2 >= state.queue.length) {

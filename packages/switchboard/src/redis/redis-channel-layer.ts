@@ -23,6 +23,7 @@ import {
   isProcessLocalChannel,
   receiveSignal,
   validateChannelName,
+  localChannelName,
   validateChannelPrefix,
   validateGroupName,
   validateMessage,
@@ -196,7 +197,7 @@ export class RedisChannelLayer implements ChannelLayer {
     this.#assertOpen();
     validateChannelPrefix(prefix, MAX_PREFIX_CHARS);
     await this.#started();
-    return `${prefix}.${this.id}!${randomId()}`;
+    return localChannelName(prefix, this.id, randomId());
   }
 
   /**

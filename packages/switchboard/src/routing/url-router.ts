@@ -58,6 +58,24 @@ export function rePath(pattern: RegExp | string, target: WebsocketTarget, name?:
   return { pattern: compileRegExp(pattern), target: asApplication(target), name };
 }
 
+/**
+ * `outer` with a matched route's captures added; `outer` itself when the route captured nothing
+ * (so connections to a route without parameters share one `urlRoute`, see docs/architecture.md,
+ * "Memory per connection").
+ */
+function mergeRoute(outer: Scope['urlRoute'], args: readonly string[], kwargs: RouteKwargs): Scope['urlRoute'] {
+  let hasKwargs = false;
+  for (const _ in kwargs) {
+    hasKwargs = true;
+    break;
+  }
+  if (args.length === 0 && !hasKwargs) return outer;
+  return {
+    args: args.length === 0 ? outer.args : [...outer.args, ...args],
+    kwargs: hasKwargs ? { ...outer.kwargs, ...kwargs } : outer.kwargs,
+  };
+}
+
 /** Routes by path; the first matching route wins. No match resolves to `null` (HTTP 404). */
 export class URLRouter implements WebsocketApplication {
   readonly routes: readonly Route[];
@@ -76,14 +94,7 @@ export class URLRouter implements WebsocketApplication {
     for (const route of this.routes) {
       const m = route.pattern.match(scope.pathRemaining);
       if (!m) continue;
-      const next: Scope = {
-        ...scope,
-        pathRemaining: m.rest,
-        urlRoute: {
-          args: [...scope.urlRoute.args, ...m.args],
-          kwargs: { ...scope.urlRoute.kwargs, ...m.kwargs },
-        },
-      };
+      const next: Scope = { ...scope, pathRemaining: m.rest, urlRoute: mergeRoute(scope.urlRoute, m.args, m.kwargs) };
       const resolved = await route.target.resolve(next);
       // A prefix route whose rest nobody consumed reached an endpoint with extra path: no match.
       if (resolved && route.prefix === true && m.rest !== '' && resolved.scope.pathRemaining === m.rest) continue;

@@ -9,9 +9,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocket as WebSocketClass, type WebSocket, type WebSocketServer } from 'ws';
 import { CloseCode } from '../close-codes.js';
 import type { ConnectionHandle, PreparedMessage } from '../connection.js';
-import { kClosed, kFrame, type WebsocketConsumer } from '../consumer/websocket.js';
+import { kClosed, type WebsocketConsumer } from '../consumer/websocket.js';
 import type { Scope } from '../scope.js';
+import { formatPeer } from './access-log.js';
 import { binaryFrame, flushCollected, preparedFrame, textFrame, writeCollected, type CollectTarget } from './frame-writer.js';
+import { kConnection, type ServerWebSocket } from './server-websocket.js';
 import { negotiatedWindowBits, type SharedDeflate } from './shared-deflate.js';
 
 /** Most pongs being written at once before a ping flood is closed with 4429 (ws's `maxPendingAutoPongs` default). */
@@ -64,50 +66,6 @@ export function truncateReason(reason: string | undefined): string {
   return out;
 }
 
-/** The connection of a `ws` socket (set at open, read by the shared listeners below). */
-const kConnection = Symbol('switchboard.connection');
-
-/** `ws`'s own `close`, called after the held frames went out (see {@link closeAfterHeldFrames}). */
-const wsClose = WebSocketClass.prototype.close;
-
-/**
- * Every `ws` socket's `close` (set per socket, one shared function): `ws` calls it to answer the
- * peer's close frame and after a protocol error, and we call it from `close()`. The frames held
- * for this tick are written first, so its close frame comes after them, as it did when each
- * frame was written at once (RFC 6455 §5.5.1).
- */
-function closeAfterHeldFrames(this: WebSocket, code?: number, reason?: string | Buffer): void {
-  const conn = (this as WsWithConnection)[kConnection];
-  if (conn !== undefined) flushCollected(conn);
-  wsClose.call(this, code, reason);
-}
-
-/** A `ws` socket with its connection, for the shared listeners below. */
-type WsWithConnection = WebSocket & { [kConnection]: WebsocketConnection };
-
-// One function per event for all connections, `this` being the `ws` socket (EventEmitter calls
-// listeners so): no closures per connection (docs/architecture.md, "Memory per connection").
-function connectionOf(ws: WebSocket): WebsocketConnection {
-  return (ws as WsWithConnection)[kConnection];
-}
-function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  const conn = connectionOf(this);
-  conn.alive = true;
-  conn.consumer?.[kFrame](isBinary ? { bytes: data } : { text: data.toString() });
-}
-function onWsPong(this: WebSocket): void {
-  connectionOf(this).alive = true;
-}
-function onWsPing(this: WebSocket, data: Buffer): void {
-  connectionOf(this).onPing(this, data);
-}
-function onWsError(this: WebSocket, err: Error & { code?: string }): void {
-  connectionOf(this).onProtocolError(err);
-}
-function onWsClose(this: WebSocket, code: number): void {
-  connectionOf(this).onClosed(code);
-}
-
 /** A connection from upgrade request to close. */
 export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
@@ -122,7 +80,6 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   deflateWindowBits = 0;
   /** Close code of a handshake refused before `consumer` was set (run its disconnect later). */
   refusedCode: number | undefined;
-  readonly peer: string;
   #closeTimer: NodeJS.Timeout | undefined;
   /** Pongs written whose write has not completed yet (a client flooding pings without reading). */
   #pendingPongs = 0;
@@ -141,7 +98,16 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
   ) {
     this.#req = req;
     this.#head = head;
-    this.peer = `${scope.client?.host ?? '?'}:${scope.client?.port ?? '?'}`;
+  }
+
+  /** `host:port` of the client, for logs (made when asked for: an idle connection holds no copy). */
+  get peer(): string {
+    return formatPeer(this.scope.client?.host, this.scope.client?.port);
+  }
+
+  /** The consumer's logger bindings (`ConnectionHandle.logBindings`). */
+  logBindings(): Record<string, unknown> {
+    return { path: this.scope.path, peer: this.peer };
   }
 
   /** The upgrade request, until the handshake was answered (101 or refused); then `undefined`. */
@@ -179,7 +145,7 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
     }
     if (this.state !== 'open') return;
     this.state = 'closing';
-    // ws.close is closeAfterHeldFrames: the frames sent before close() go out before the close frame.
+    // ServerWebSocket.close writes the frames sent before close() ahead of the close frame.
     this.ws!.close(code, truncateReason(reason));
     this.#cutAfterCloseTimeout();
   }
@@ -277,13 +243,8 @@ export class WebsocketConnection implements ConnectionHandle, CollectTarget {
     this.ws = ws;
     this.state = 'open';
     if (this.host.sharedDeflate !== null) this.deflateWindowBits = negotiatedWindowBits(ws);
-    (ws as WsWithConnection)[kConnection] = this;
-    ws.close = closeAfterHeldFrames;
-    ws.on('message', onWsMessage);
-    ws.on('pong', onWsPong);
-    ws.on('ping', onWsPing);
-    ws.on('error', onWsError);
-    ws.on('close', onWsClose);
+    // From now on `ws`'s events come to this connection (server-websocket.ts).
+    (ws as ServerWebSocket)[kConnection] = this;
     this.host.onOpen(this);
   }
 }

@@ -17,9 +17,11 @@ import { ConsumerStateError, HandshakeRejectedError } from '../errors.js';
 import type { ChannelLayer } from '../layers/channel-layer.js';
 import { defaultLogger } from '../logging.js';
 import type { ProtocolTypeRouter } from '../routing/protocol-type-router.js';
-import { createScope, type Scope } from '../scope.js';
+import type { Scope } from '../scope.js';
 import { RateLimitedWarnings } from '../rate-limited-warnings.js';
 import { formatPeer, logHttp, logWebsocket } from './access-log.js';
+import { ScopeBuilder } from './scope-builder.js';
+import { ServerWebSocket } from './server-websocket.js';
 import { clientAddress, PendingHandshakes } from './admission.js';
 import { HandshakeOriginCheck } from './origin-check.js';
 import { abortHandshake, WebsocketConnection, type ConnectionHost } from './connection.js';
@@ -118,6 +120,7 @@ export class SwitchboardServer implements ConnectionHost {
     }) ?? (() => undefined);
     this.wss = new WebSocketServer({
       noServer: true,
+      WebSocket: ServerWebSocket,
       maxPayload: o.maxPayloadBytes,
       clientTracking: false,
       // Negotiated only for shared compression (shared-deflate.ts): ws inflates what clients
@@ -158,6 +161,7 @@ export class SwitchboardServer implements ConnectionHost {
   readonly #handshakeSocketClosed: (this: Duplex) => void;
   readonly #abandonIfHandshaking: (this: Duplex) => void;
   readonly #onHandshakeSocketError = (err: Error): void => this.logger.debug({ err }, 'socket error during handshake');
+  readonly #scopes = new ScopeBuilder();
 
   #perAddressReason(socket: Duplex): string {
     const address = clientAddress(socket);
@@ -317,6 +321,8 @@ export class SwitchboardServer implements ConnectionHost {
     this.#endHandshake(conn.socket);
     this.#pending.delete(conn.socket);
     conn.socket.off('close', this.#abandonIfHandshaking);
+    // `ws` listens for socket errors from the 101 on; a refused socket keeps this one until destroyed.
+    conn.socket.off('error', this.#onHandshakeSocketError);
     this.#connections.add(conn);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
@@ -399,24 +405,13 @@ export class SwitchboardServer implements ConnectionHost {
     const originRefusal = this.#origins.refusal(req.headers);
     if (originRefusal !== undefined) return refuse(403, originRefusal);
     if (!this.#app.websocket) return refuse(404, 'no websocket application');
-    let path: string;
+    let scope: Scope;
     try {
-      path = decodeURIComponent(rawPath);
+      scope = this.#scopes.build(req, rawPath, q === -1 ? '' : rawUrl.slice(q + 1));
     } catch {
       return refuse(400, 'malformed percent-encoding in path');
     }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    const scope: Scope = createScope({
-      path,
-      rawPath,
-      queryString: q === -1 ? '' : rawUrl.slice(q + 1),
-      headers,
-      client: { host: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
-      server: { host: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 },
-    });
+    const { path } = scope;
     logWebsocket(this.logger, 'HANDSHAKING', path, peer);
     let conn: WebsocketConnection | undefined;
     const { handshakeTimeoutMs } = this.#options;
@@ -450,7 +445,7 @@ export class SwitchboardServer implements ConnectionHost {
     this.#pending.set(socket, started);
     socket.once('close', this.#abandonIfHandshaking);
     try {
-      started.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: started, logger: this.logger, loggerBindings: { path, peer: started.peer }, history: this.history });
+      started.consumer = await startConsumer(resolved, { channelLayer: this.channelLayer, connection: started, logger: this.logger, history: this.history });
     } catch (err) {
       this.logger.error({ err, path }, 'consumer failed to start');
       started.reject(500, 'consumer failed to start');

@@ -285,4 +285,21 @@ describe('InMemoryChannelLayer', () => {
     assert.deepEqual(await layer.groupSend('g', { type: 'x' }), { recipients: 0, dropped: 0 });
     for (let i = 0; i < 100; i++) assert.equal(await layer.groupSize(`g.${i}`), 0);
   });
+
+  for (const groups of [3, 40]) {
+    // A channel's groups are a flat list up to 16 and a Map past that (group-deadlines.ts).
+    it(`keeps the memberships of a channel in ${groups} groups through discards, sends and release`, async () => {
+      const layer = open();
+      const channel = await layer.newChannel();
+      const got: string[] = [];
+      layer.attach(channel, (m) => (got.push(String(m.group)), true));
+      for (let i = 0; i < groups; i++) await layer.groupAdd(`g.${i}`, channel);
+      await layer.groupAdd('g.0', channel); // again: still one membership
+      for (let i = 1; i < groups; i += 2) await layer.groupDiscard(`g.${i}`, channel);
+      for (let i = 0; i < groups; i++) await layer.groupSend(`g.${i}`, { type: 'x', group: `g.${i}` });
+      assert.deepEqual(got, Array.from({ length: groups }, (_, i) => `g.${i}`).filter((_, i) => i % 2 === 0));
+      await layer.releaseChannel(channel);
+      for (let i = 0; i < groups; i++) assert.equal(await layer.groupSize(`g.${i}`), 0);
+    });
+  }
 });

@@ -58,10 +58,16 @@ const router = new URLRouter([
 describe('SwitchboardServer', () => {
   let t: TestServer;
   const logLines: string[] = [];
+  const logRecords: Array<Record<string, unknown>> = [];
   before(async () => {
     const sink = new Writable({
       write(chunk, _enc, cb) {
-        for (const line of String(chunk).split('\n')) if (line) logLines.push((JSON.parse(line) as { msg: string }).msg);
+        for (const line of String(chunk).split('\n')) {
+          if (!line) continue;
+          const record = JSON.parse(line) as { msg: string };
+          logRecords.push(record);
+          logLines.push(record.msg);
+        }
         cb();
       },
     });
@@ -129,6 +135,10 @@ describe('SwitchboardServer', () => {
     const b = await connectClient(`${t.url}/ws/echo/`);
     a.ws.send(JSON.stringify({ boom: true }));
     assert.equal((await a.closed).code, CloseCode.INTERNAL_ERROR);
+    // The consumer logged through its child logger, bound (when first used) to its path and client.
+    const failure = logRecords.find((r) => (r.err as { message?: string } | undefined)?.message === 'handler exploded on purpose');
+    assert.equal(failure?.path, '/ws/echo/');
+    assert.match(String(failure?.peer), /^127\.0\.0\.1:\d+$/);
     b.ws.send(JSON.stringify({ message: 'unaffected' }));
     await waitFor(() => b.messages.length === 1);
     assert.deepEqual(JSON.parse(b.messages[0]!), { echo: 'unaffected' });
