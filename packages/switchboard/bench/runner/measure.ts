@@ -42,7 +42,7 @@ let runNo = 0;
 
 /** Sockets per load-generator process in the idle group (the fd limit is 20,000 per process). */
 const PER_LOAD = 10_000;
-/** Connections an idle run opens (and keeps) before its first measurement. */
+/** Most connections an idle run opens (and keeps) before its first measurement: a tenth of the count, at most this. */
 const IDLE_WARM_UP = 500;
 
 /** Starts the case's server and load generator, runs `body`, stops them whatever happens. */
@@ -133,7 +133,7 @@ export function idleRun(c: Case): Promise<Sample> {
     const memory = (): Promise<Memory> => ask<Memory>(server, { cmd: 'memory' }, 'memory');
     const open = async (): Promise<number> => (await ask<{ n: number }>(server, { cmd: 'open' }, 'open')).n;
     const n = config.idle;
-    const warm = Math.min(IDLE_WARM_UP, PER_LOAD);
+    const warm = Math.min(IDLE_WARM_UP, Math.ceil(n / 10));
     const openAtLeast = async (count: number): Promise<void> => {
       for (let t = 0; (await open()) < count; t++) {
         if (t > 500) throw new Error(`${c.label}: ${await open()} of ${count} connections open on the server`);
