@@ -176,6 +176,10 @@ export async function startDemo(config: DemoConfig, options: StartDemoOptions = 
       maxPayloadBytes: config.maxPayloadBytes,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxSendQueueBytes: config.maxSendQueueBytes,
+      // Behind a proxy (TRUST_PROXY) every client has the proxy's TCP address: a per-address cap
+      // on handshakes in progress would make them all share 128, and a reconnect storm after a
+      // deploy would get 429s. The proxy limits its clients; maxConnections still bounds the total.
+      ...(config.trustProxy === false ? {} : { maxPendingHandshakesPerIp: Infinity }),
     });
     registerSwitchboardMetrics(metrics, { server, channelLayer });
     const address = await server.listen();
