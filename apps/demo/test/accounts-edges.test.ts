@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { startDemo, type RunningDemo } from '../app.js';
 import { loadConfig } from '../config.js';
 import { Agent } from './accounts-agent.js';
+import { proxyDemos } from './proxy-demos.js';
 
 const PASSWORD = 'correct horse battery';
 const FAST_SCRYPT = { log2N: 14, r: 8, p: 1 };
@@ -18,20 +19,11 @@ const FAST_SCRYPT = { log2N: 14, r: 8, p: 1 };
 const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
 
 describe('log-in limits and cookies behind a proxy (TRUST_PROXY)', () => {
-  let proxied: RunningDemo;
-  let direct: RunningDemo;
   const options = {
     secretKey: 'test-secret-key-0123456789abcdefghijkl',
     accounts: { scrypt: FAST_SCRYPT, rateLimits: { loginPerUsernameIp: { limit: 3, windowMs: 60_000 }, loginPerUsername: { limit: 6, windowMs: 60_000 }, loginPerIp: { limit: 1000, windowMs: 60_000 } } },
   };
-  before(async () => {
-    proxied = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', TRUST_PROXY: '127.0.0.1' }), options);
-    direct = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }), options);
-  });
-  after(async () => {
-    await proxied.close();
-    await direct.close();
-  });
+  const demos = proxyDemos(options);
 
   /** An agent whose requests come through the proxy from `ip`. */
   const from = (demo: RunningDemo, ip: string): Agent => {
@@ -42,34 +34,34 @@ describe('log-in limits and cookies behind a proxy (TRUST_PROXY)', () => {
 
   it('locks a username out per address, so wrong passwords from one address do not lock the owner out elsewhere', async () => {
     const name = uniqueName('own');
-    await proxied.accounts.users.create(name, PASSWORD);
-    const guesser = from(proxied, '203.0.113.7');
+    await demos.proxied.accounts.users.create(name, PASSWORD);
+    const guesser = from(demos.proxied, '203.0.113.7');
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await guesser.logIn(name, 'not the password')).status);
     assert.deepEqual(statuses, [401, 401, 401, 429]);
     assert.equal((await guesser.logIn(name, PASSWORD)).status, 429, 'that address waits, even with the password');
-    assert.equal((await from(proxied, '198.51.100.20').logIn(name, PASSWORD)).status, 303, 'the owner, elsewhere, gets in');
+    assert.equal((await from(demos.proxied, '198.51.100.20').logIn(name, PASSWORD)).status, 303, 'the owner, elsewhere, gets in');
   });
 
   it('keeps a softer limit per username across addresses', async () => {
     const name = uniqueName('spr');
-    await proxied.accounts.users.create(name, PASSWORD);
+    await demos.proxied.accounts.users.create(name, PASSWORD);
     const statuses: number[] = [];
-    for (let i = 1; i <= 7; i++) statuses.push((await from(proxied, `192.0.2.${i}`).logIn(name, 'not the password')).status);
+    for (let i = 1; i <= 7; i++) statuses.push((await from(demos.proxied, `192.0.2.${i}`).logIn(name, 'not the password')).status);
     assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429], 'six guesses from six addresses, then the username waits');
   });
 
   it('marks cookies Secure behind a TLS proxy only when TRUST_PROXY trusts it, and counts the forwarded client only then', async () => {
     const secureCookies = async (demo: RunningDemo): Promise<string[]> => (await fetch(new URL('/log_in/', demo.url), { headers: { 'x-forwarded-proto': 'https' } })).headers.getSetCookie();
-    const behindTls = await secureCookies(proxied);
+    const behindTls = await secureCookies(demos.proxied);
     assert.ok(behindTls.length >= 2, 'the form page sets the guest and CSRF cookies');
     for (const cookie of behindTls) assert.match(cookie, /; Secure/i, cookie);
-    for (const cookie of await secureCookies(direct)) assert.doesNotMatch(cookie, /; Secure/i, cookie);
+    for (const cookie of await secureCookies(demos.direct)) assert.doesNotMatch(cookie, /; Secure/i, cookie);
     // Without TRUST_PROXY a forged X-Forwarded-For does not buy fresh attempts: the socket's address counts.
     const name = uniqueName('dir');
-    await direct.accounts.users.create(name, PASSWORD);
+    await demos.direct.accounts.users.create(name, PASSWORD);
     const statuses: number[] = [];
-    for (let i = 1; i <= 4; i++) statuses.push((await from(direct, `192.0.2.${i}`).logIn(name, 'not the password')).status);
+    for (let i = 1; i <= 4; i++) statuses.push((await from(demos.direct, `192.0.2.${i}`).logIn(name, 'not the password')).status);
     assert.deepEqual(statuses, [401, 401, 401, 429]);
   });
 });

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { handshakeStatus } from '@switchboard/test-support';
-import { startDemo, type RunningDemo } from '../app.js';
-import { loadConfig } from '../config.js';
+import { proxyDemos } from './proxy-demos.js';
 
 /** `n` TCP connections to `url`'s port that send nothing: handshakes in progress of 127.0.0.1. */
 async function silentSockets(url: string, n: number): Promise<Socket[]> {
@@ -25,21 +24,11 @@ async function silentSockets(url: string, n: number): Promise<Socket[]> {
 }
 
 describe('handshakes in progress per address, with and without TRUST_PROXY', () => {
-  let proxied: RunningDemo;
-  let direct: RunningDemo;
-  const options = { secretKey: 'test-secret-key-0123456789abcdefghijkl' };
-  before(async () => {
-    proxied = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', TRUST_PROXY: '127.0.0.1' }), options);
-    direct = await startDemo(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:' }), options);
-  });
-  after(async () => {
-    await proxied.close();
-    await direct.close();
-  });
+  const demos = proxyDemos({ secretKey: 'test-secret-key-0123456789abcdefghijkl' });
 
   for (const [name, demo, status] of [
-    ['behind a proxy, a client still connects past 128 pending connections of the proxy', () => proxied, 101],
-    ['without TRUST_PROXY, the 129th pending connection of one address is refused with 429', () => direct, 429],
+    ['behind a proxy, a client still connects past 128 pending connections of the proxy', () => demos.proxied, 101],
+    ['without TRUST_PROXY, the 129th pending connection of one address is refused with 429', () => demos.direct, 429],
   ] as const) {
     it(name, async () => {
       const url = demo().url;
