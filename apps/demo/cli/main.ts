@@ -8,7 +8,8 @@
  * use); 2 usage error (unknown option, missing argument, bad `--data`, bad names).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { runCommandLine } from 'switchboard';
 import { createCreateUserCommand } from './createuser.js';
 import { createSendCommand } from './send.js';
 import { createServeCommand } from './serve.js';
@@ -24,28 +25,9 @@ function packageVersion(): string {
   }
 }
 
-/**
- * Commander's own usage errors exit 1 by default; ours exit 2, as most Unix tools do for bad usage.
- * Help and version (exit code 0) and the subcommands' own `error()` calls keep their codes.
- */
-function exitCodeOf(err: CommanderError): number {
-  if (err.exitCode === 0) return 0;
-  return err.code.startsWith('commander.') ? 2 : err.exitCode;
-}
-
 const program = new Command('switchboard-demo')
   .description('The Switchboard demo: the six systems of the seed tutorials')
-  .version(packageVersion(), '-V, --version')
-  .showHelpAfterError('(run with --help for usage)')
-  .showSuggestionAfterError();
+  .version(packageVersion(), '-V, --version');
+for (const command of [createServeCommand(), createSendCommand(), createSimulateSensorCommand(), createCreateUserCommand()]) program.addCommand(command);
 
-for (const command of [createServeCommand(), createSendCommand(), createSimulateSensorCommand(), createCreateUserCommand()]) {
-  program.addCommand(command.showHelpAfterError('(run with --help for usage)'));
-}
-for (const command of [program, ...program.commands]) {
-  command.exitOverride((err) => {
-    process.exit(exitCodeOf(err));
-  });
-}
-
-await program.parseAsync(process.argv);
+await runCommandLine(program);

@@ -9,6 +9,7 @@ export * from './errors.js';
 export { createScope, parseSubprotocols, type Scope, type ScopeInit, type ScopeUser, type ScopeSession, type RouteKwargs } from './scope.js';
 export { PreparedMessage, type ConnectionHandle } from './connection.js';
 export { closeOnSignals, type Closeable } from './cli/close-on-signals.js';
+export { runCommandLine } from './cli/command-line.js';
 export { createLogger, defaultLogger, silentLogger, LOG_LEVELS, type Logger, type LogFn, type CreateLoggerOptions } from './logging.js';
 
 export { WebsocketConsumer, type ConsumerInit, type ConsumerClass, type ConsumerWithArgs, type ReceivedFrame } from './consumer/websocket.js';
