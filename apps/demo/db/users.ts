@@ -155,6 +155,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export interface UserRepositoryOptions {
   /** Cost of new hashes. Default {@link DEFAULT_SCRYPT_PARAMS}; tests may lower `log2N` to 14. */
   scrypt?: ScryptParams;
+  /**
+   * Checks a password against a stored hash. Default {@link verifyPassword}; a test wraps it to
+   * see that every `authenticate` does the same work.
+   */
+  verify?: (password: string, stored: string) => Promise<boolean>;
 }
 
 /** Whether `err` is a unique-constraint violation (SQLite or PostgreSQL). */
@@ -171,12 +176,14 @@ function toUser(row: { id: number; username: string; created_at: number }): User
 export class UserRepository {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #params: ScryptParams;
+  readonly #verify: (password: string, stored: string) => Promise<boolean>;
   /** A hash of a random password, verified for unknown users so that they cost the same time. */
   readonly #dummyHash: Promise<string>;
 
   constructor(db: Kysely<DatabaseSchema>, options: UserRepositoryOptions = {}) {
     this.#db = db;
     this.#params = options.scrypt ?? DEFAULT_SCRYPT_PARAMS;
+    this.#verify = options.verify ?? verifyPassword;
     this.#dummyHash = hashPassword(randomBytes(16).toString('hex'), this.#params);
     // Never an unhandled rejection; authenticate() awaits it and sees the error there.
     this.#dummyHash.catch(() => {});
@@ -216,7 +223,7 @@ export class UserRepository {
   async authenticate(username: unknown, password: unknown): Promise<User | null> {
     const pw = typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH ? password : '';
     const row = typeof username === 'string' && USERNAME_PATTERN.test(username) ? await this.#findRow(username) : undefined;
-    const ok = await verifyPassword(pw, row?.password_hash ?? (await this.#dummyHash));
+    const ok = await this.#verify(pw, row?.password_hash ?? (await this.#dummyHash));
     return row && ok && pw !== '' ? toUser(row) : null;
   }
 
