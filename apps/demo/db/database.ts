@@ -172,17 +172,32 @@ export async function openDatabase(url?: string, options: OpenDatabaseOptions = 
 
 /**
  * Whether `err` (or its cause) says another process is migrating the same SQLite file: the lock
- * is held (`SQLITE_BUSY*`), or the other process committed a table this one was about to create
- * (`table "users" already exists`: its read snapshot predates that commit).
+ * is held (`SQLITE_BUSY*`), or, when `orExists`, the other process committed a table this one was
+ * about to create (`table "users" already exists`: its read snapshot predates that commit).
  */
-function isConcurrentSqliteMigration(err: unknown): boolean {
+function isSqliteContention(err: unknown, orExists: boolean): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /\b(table|index)\b.*\balready exists\b/.test(message)) return true;
+    if (orExists && typeof message === 'string' && /\b(table|index)\b.*\balready exists\b/.test(message)) return true;
   }
   return false;
+}
+
+/**
+ * Runs `step`, and again after a 25–125 ms pause while it fails with `retryable(err)` (another
+ * process holds the file's lock), at most `attempts` times; then throws its last error.
+ */
+async function retryWhileContended<T>(attempts: number, retryable: (err: unknown) => boolean, step: () => T | Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= attempts || !retryable(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+    }
+  }
 }
 
 /**
@@ -191,25 +206,17 @@ function isConcurrentSqliteMigration(err: unknown): boolean {
  * begin a deferred transaction: the one that loses the upgrade to a write lock gets `SQLITE_BUSY`
  * at once, which `busy_timeout` does not cover, or, when it waited for the lock, finds the tables
  * it meant to create already there. Its retry finds the migrations applied.
+ *
+ * Safe to retry although Kysely runs SQLite DDL outside a transaction: the loser fails at the
+ * first CREATE TABLE of a migration the winner is running (it created nothing), and a retry once
+ * the winner has recorded it finds nothing left to do.
  */
 async function migrateWithRetry(database: Database): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrateToLatest(database.db);
-      return;
-    } catch (err) {
-      // Safe to retry although Kysely runs SQLite DDL outside a transaction: the loser fails at
-      // the first CREATE TABLE of a migration the winner is running (it created nothing), and a
-      // retry once the winner has recorded it finds nothing left to do.
-      if (database.dialect !== 'sqlite' || attempt >= 20 || !isConcurrentSqliteMigration(err)) throw err;
-      await pauseBeforeRetry();
-    }
+  if (database.dialect !== 'sqlite') {
+    await migrateToLatest(database.db);
+    return;
   }
-}
-
-/** Waits 25–125 ms: the pause between two tries of a step another process holds the lock for. */
-function pauseBeforeRetry(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+  await retryWhileContended(20, (err) => isSqliteContention(err, true), () => migrateToLatest(database.db));
 }
 
 /**
@@ -218,16 +225,8 @@ function pauseBeforeRetry(): Promise<void> {
  * skips the busy handler there to avoid a deadlock, see https://www.sqlite.org/c3ref/busy_handler.html),
  * so it tries again after a pause. Once one process has switched, the mode is stored in the file.
  */
-async function enableWal(sqlite: SQLite.Database): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      sqlite.pragma('journal_mode = WAL');
-      return;
-    } catch (err) {
-      if (attempt >= 40 || !isConcurrentSqliteMigration(err)) throw err;
-      await pauseBeforeRetry();
-    }
-  }
+function enableWal(sqlite: SQLite.Database): Promise<unknown> {
+  return retryWhileContended(40, (err) => isSqliteContention(err, false), () => sqlite.pragma('journal_mode = WAL'));
 }
 
 async function openSqlite(path: string): Promise<Database> {

@@ -148,10 +148,17 @@ export function idleRun(c: Case): Promise<Sample> {
     await sleep(500);
     const before = await memory();
     const started = performance.now();
-    // Each load generator holds at most PER_LOAD sockets: the fd limit is per process.
+    // Each load generator holds at most PER_LOAD sockets (the fd limit is per process); the
+    // first already holds the warm-up ones.
     const extra = Array.from({ length: Math.ceil((n + warm) / PER_LOAD) - 1 }, () => startChild('./clients.js', 1));
     try {
-      await Promise.all([load, ...extra].map((l, k) => connect(l, ready, k === 0 ? Math.min(PER_LOAD - warm, n) : Math.min(PER_LOAD, n - (PER_LOAD - warm) - (k - 1) * PER_LOAD))));
+      let left = n;
+      const shares = [load, ...extra].map((l, k) => {
+        const share = Math.min(left, PER_LOAD - (k === 0 ? warm : 0));
+        left -= share;
+        return connect(l, ready, share);
+      });
+      await Promise.all(shares);
       await openAtLeast(n + warm);
       const ms = performance.now() - started;
       await sleep(500); // handshake leftovers (timers, buffers) released

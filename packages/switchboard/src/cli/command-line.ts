@@ -23,7 +23,7 @@ function exitCodeOf(err: CommanderError): number {
  * @returns once the action finished; what it throws or rejects with, as is.
  */
 export async function runCommandLine(program: Command, argv: readonly string[] = process.argv): Promise<void> {
-  program.showHelpAfterError('(run with --help for usage)').showSuggestionAfterError();
+  program.showSuggestionAfterError();
   for (const command of [program, ...program.commands]) {
     command.showHelpAfterError('(run with --help for usage)');
     command.exitOverride((err) => {

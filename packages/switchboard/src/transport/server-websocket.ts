@@ -2,8 +2,8 @@
  * The `ws` socket class of Switchboard's server (`ws`'s documented `WebSocketServer` option
  * `WebSocket`, "the WebSocket class or a class that extends it"). It hands `ws`'s events to the
  * connection by overriding `emit`, with no listener registered: `ws` keeps listeners in a
- * null-prototype object that V8 holds as a hash table (about 250 bytes per socket for our five
- * events) where this costs one symbol-keyed property (docs/architecture.md, "Memory per
+ * null-prototype object that V8 holds as a hash table, which five events grow by about 100 bytes
+ * per socket, where this costs one symbol-keyed property (docs/architecture.md, "Memory per
  * connection"). Before a connection owns the socket, and for any other event, `emit` is
  * EventEmitter's.
  */
